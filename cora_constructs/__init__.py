@@ -1,1 +1,48 @@
-"""cora-constructs: AWS CDK v2 constructs that make the CORA Lambda standards impossible to break."""
+"""cora-constructs: AWS CDK v2 constructs that make the CORA Lambda standards impossible to break.
+
+The constructs are imported lazily, so pure modules (``cora_constructs.binaries``,
+``cora_constructs.naming``, the CLI) load without starting jsii's Node process.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from cora_constructs.errors import CoraValidationError, Violation
+
+if TYPE_CHECKING:
+    from cora_constructs.functions.standard_lambda import StandardLambda
+    from cora_constructs.layers.org_layer import OrgLayer, OrgLayerRef
+    from cora_constructs.routes.http_api import ApiRoutes, OrgHttpApi
+    from cora_constructs.stack import CoraStack
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "StandardLambda": "cora_constructs.functions.standard_lambda",
+    "OrgLayer": "cora_constructs.layers.org_layer",
+    "OrgLayerRef": "cora_constructs.layers.org_layer",
+    "OrgHttpApi": "cora_constructs.routes.http_api",
+    "ApiRoutes": "cora_constructs.routes.http_api",
+    "CoraStack": "cora_constructs.stack",
+}
+
+__all__ = [
+    "ApiRoutes",
+    "CoraStack",
+    "CoraValidationError",
+    "OrgHttpApi",
+    "OrgLayer",
+    "OrgLayerRef",
+    "StandardLambda",
+    "Violation",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cora_constructs' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

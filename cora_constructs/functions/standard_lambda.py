@@ -1,0 +1,269 @@
+"""StandardLambda: a Lambda function that cannot break the org's Lambda standards."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+from org_common.routes import Route, RouteDocstringError, parse_file
+
+from cora_constructs import defaults, naming
+from cora_constructs.errors import CoraValidationError, Violation
+from cora_constructs.functions.source_check import check_function_source
+from cora_constructs.layers.org_layer import OrgLayer, OrgLayerRef
+from cora_constructs.project import ProjectContext
+
+ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache", "tests"]
+
+_FORBIDDEN: dict[str, tuple[str, str]] = {
+    "runtime": (
+        "CORA-L2",
+        "the org layer is built for python3.11, so every StandardLambda runs python3.11: drop `runtime=`",
+    ),
+    "code": (
+        "CORA-L1",
+        "code is always the content-hashed asset of `source` so every change redeploys: drop `code=` "
+        "and put the handler in the source folder",
+    ),
+    "handler": (
+        "CORA-L1",
+        f"the handler is always {defaults.HANDLER}: drop `handler=` and name the entry point "
+        "lambda_handler in lambda_function.py",
+    ),
+    "function_name": (
+        "CORA-L7",
+        "function names follow {project}-{environment}-{module}-{lambda}: drop `function_name=`",
+    ),
+    "asset_hash": (
+        "CORA-L5",
+        "the code hash is always computed from the source folder's contents (never fixed, never "
+        "ignored): drop `asset_hash=`",
+    ),
+    "asset_hash_type": ("CORA-L5", "the code hash is always the source hash: drop `asset_hash_type=`"),
+    "current_version_options": (
+        "CORA-L4",
+        "every code change publishes a retained version behind the `live` alias: drop "
+        "`current_version_options=`",
+    ),
+    "runtime_management_mode": ("CORA-L2", "the runtime is managed by the org: drop `runtime_management_mode=`"),
+    "architecture": (
+        "CORA-L2",
+        "the org layer is built for x86_64 (manylinux2014_x86_64): drop `architecture=`",
+    ),
+}
+
+
+def _describe(value: object) -> str:
+    """A short, readable form of a value a caller passed."""
+    for attribute in ("name", "family"):
+        inner = getattr(value, attribute, None)
+        if isinstance(inner, str):
+            return inner
+    if isinstance(value, str | int | float | bool):
+        return repr(value)
+    return type(value).__name__
+
+
+class StandardLambda(Construct):
+    """A python3.11 Lambda with the org layer first, hashed code, a ``live`` alias and route metadata.
+
+    The handler is ``lambda_function.lambda_handler`` in ``source``; its routes are read from the
+    handler module's docstring (see :mod:`org_common.routes`). Anything that would break a
+    standard (another runtime, other code, a fixed hash, no org layer, compiled dependencies in
+    the folder, a source that belongs to the other app) raises :class:`CoraValidationError`
+    listing every problem at once.
+
+    :param source: the Lambda's folder (absolute, or relative to the project root).
+    :param org_layer: the org layer: an :class:`OrgLayer` or :meth:`OrgLayer.from_ssm`.
+    :param module: the functional module, default: read from ``packages/module-<name>/...``.
+    :param layers: module layers, attached after the org layer. Default: none.
+    :param environment: environment variables. Default: none.
+    :param memory_size: MiB. Default: 256.
+    :param timeout: Default: 29 seconds (API Gateway's integration limit is 30 s).
+    :param description: Default: the handler module's first docstring line.
+    :param reserved_concurrent_executions: Default: unreserved.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        source: str | Path,
+        org_layer: OrgLayer | OrgLayerRef | None,
+        module: str | None = None,
+        layers: Sequence[lambda_.ILayerVersion] = (),
+        environment: Mapping[str, str] | None = None,
+        memory_size: int = defaults.DEFAULT_MEMORY_MB,
+        timeout: cdk.Duration | None = None,
+        description: str | None = None,
+        reserved_concurrent_executions: int | None = None,
+        **forbidden: object,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        project = ProjectContext.of(self)
+        path = self.node.path
+        source_dir = Path(source) if Path(source).is_absolute() else project.root / source
+        source_dir = source_dir.resolve()
+
+        problems = _refuse_forbidden(path, forbidden)
+        org = _org_layer_ref(org_layer)
+        if org is None:
+            problems.append(
+                Violation(
+                    "CORA-L3",
+                    path,
+                    f"org_layer is {_describe(org_layer)}; every function carries the org common "
+                    "layer first: pass org_layer=OrgLayer(...) (infra app) or "
+                    "OrgLayer.from_ssm(...) (stack app)",
+                )
+            )
+        problems += check_function_source(source_dir, path)
+        relative = project.relative(source_dir, path)
+        problems += _check_app_separation(project.app, relative, path)
+        routes: tuple[Route, ...] = ()
+        handler_file = source_dir / defaults.HANDLER_FILE
+        if handler_file.is_file():
+            try:
+                routes = tuple(parse_file(str(handler_file)))
+            except RouteDocstringError as exc:
+                problems += [
+                    Violation("CORA-R1", f"{file}:{line}", f"{message} (in {path})")
+                    for file, line, message in exc.problems
+                ]
+        if problems:
+            raise CoraValidationError(problems)
+        assert org is not None  # problems would have been raised otherwise
+
+        self.source = relative
+        self.module = module or _module_of(relative)
+        self.lambda_name = source_dir.name
+        self.app = project.app or ""
+        self.routes = routes
+        self.org_layer = org
+        self.function_name = naming.function_name(
+            project.project, project.environment, self.module, self.lambda_name
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=self.function_name,
+            runtime=lambda_.Runtime.PYTHON_3_11,
+            architecture=lambda_.Architecture.X86_64,
+            handler=defaults.HANDLER,
+            code=lambda_.Code.from_asset(str(source_dir), exclude=ASSET_EXCLUDES),
+            layers=[org.layer_version, *layers],
+            environment=dict(environment or {}),
+            memory_size=memory_size,
+            timeout=timeout or cdk.Duration.seconds(defaults.DEFAULT_TIMEOUT_S),
+            description=description or _first_docstring_line(handler_file) or self.function_name,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            current_version_options=lambda_.VersionOptions(removal_policy=cdk.RemovalPolicy.RETAIN),
+        )
+        self.alias = lambda_.Alias(
+            self, "Live", alias_name=defaults.ALIAS_NAME, version=self.function.current_version
+        )
+        self._write_metadata()
+
+    def _write_metadata(self) -> None:
+        cfn = self.function.node.default_child
+        assert isinstance(cfn, lambda_.CfnFunction)
+        metadata: dict[str, object] = {
+            "cora:module": self.module,
+            "cora:app": self.app,
+            "cora:lambda": self.lambda_name,
+            "cora:source": self.source,
+            "cora:handler": defaults.HANDLER,
+            "cora:layers": [self.org_layer.source_dir],
+            "cora:routes": [route.as_dict() for route in self.routes],
+        }
+        for key, value in metadata.items():
+            cfn.add_metadata(key, value)
+
+
+def _refuse_forbidden(path: str, forbidden: Mapping[str, object]) -> list[Violation]:
+    problems = []
+    for name, value in sorted(forbidden.items()):
+        rule = _FORBIDDEN.get(name)
+        if rule is None:
+            problems.append(
+                Violation(
+                    "CORA-L0",
+                    path,
+                    f"StandardLambda has no option {name!r} (received {_describe(value)}); it accepts "
+                    "source, org_layer, module, layers, environment, memory_size, timeout, "
+                    "description, reserved_concurrent_executions",
+                )
+            )
+        else:
+            code, fix = rule
+            problems.append(
+                Violation(code, path, f"{name}={_describe(value)} was asked for; {fix}.")
+            )
+    return problems
+
+
+def _org_layer_ref(org_layer: object) -> OrgLayerRef | None:
+    if isinstance(org_layer, OrgLayer):
+        return org_layer.ref
+    if isinstance(org_layer, OrgLayerRef):
+        return org_layer
+    return None
+
+
+def _check_app_separation(app: str | None, source: str, path: str) -> list[Violation]:
+    """The two-repo rule: module code only in the stack app, the authorizer only in the infra app."""
+    if app is None:
+        return [
+            Violation(
+                "CORA-A0",
+                path,
+                "StandardLambda is not inside a CoraStack, so its app is unknown: create it in "
+                "CoraStack(..., app_kind='stack') or CoraStack(..., app_kind='infra').",
+            )
+        ]
+    if app == defaults.APP_INFRA and source.startswith("packages/"):
+        return [
+            Violation(
+                "CORA-A1",
+                path,
+                f"functional module code ({source}) is in the infra app; never sync functional module "
+                "code to the infra repo: build it in a CoraStack with app_kind='stack'.",
+            )
+        ]
+    authorizer = defaults.AUTHORIZER_DIR
+    if app == defaults.APP_STACK and (source == authorizer or source.startswith(authorizer + "/")):
+        return [
+            Violation(
+                "CORA-A2",
+                path,
+                f"the authorizer ({source}) is in the stack app; it belongs to the infra app, and "
+                "the stack app reaches it through its SSM parameter.",
+            )
+        ]
+    return []
+
+
+def _module_of(source: str) -> str:
+    parts = source.split("/")
+    for part in parts:
+        if part.startswith(defaults.MODULE_DIR_PREFIX):
+            return naming.module_name(part)
+    return parts[-1]
+
+
+def _first_docstring_line(handler_file: Path) -> str | None:
+    import ast
+
+    try:
+        tree = ast.parse(handler_file.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    doc = ast.get_docstring(tree)
+    if not doc:
+        return None
+    first = doc.strip().splitlines()[0].strip()
+    return first[:256] or None

@@ -1,0 +1,60 @@
+"""Where a construct is: the project root, project and environment names, and which app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from constructs import Construct
+
+from cora_constructs import defaults
+from cora_constructs.errors import CoraValidationError
+
+
+@dataclass(frozen=True)
+class ProjectContext:
+    """Read from CDK context, so every construct in an app agrees on it."""
+
+    root: Path
+    project: str
+    environment: str
+    app: str | None
+
+    @classmethod
+    def of(cls, scope: Construct) -> ProjectContext:
+        node = scope.node
+        root = node.try_get_context(defaults.CONTEXT_ROOT)
+        app = node.try_get_context(APP_KIND_CONTEXT)
+        return cls(
+            root=Path(root).resolve() if root else find_project_root(Path.cwd()),
+            project=str(node.try_get_context(defaults.CONTEXT_PROJECT) or defaults.DEFAULT_PROJECT),
+            environment=str(
+                node.try_get_context(defaults.CONTEXT_ENVIRONMENT) or defaults.DEFAULT_ENVIRONMENT
+            ),
+            app=str(app) if app else None,
+        )
+
+    def relative(self, path: Path, construct_path: str) -> str:
+        """``path`` relative to the project root, POSIX; outside the root is an error."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            raise CoraValidationError.single(
+                "CORA-L8",
+                construct_path,
+                f"source folder {path} is outside the project root {self.root}: Lambda sources "
+                "must live in the project (set context cora:projectRoot if the root is elsewhere).",
+            ) from None
+
+
+APP_KIND_CONTEXT = "cora:app"
+"""Set by :class:`cora_constructs.CoraStack` on its own node: ``stack`` or ``infra``."""
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest folder holding ``cdk.json``, from ``start`` upwards; ``start`` if none."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "cdk.json").is_file():
+            return folder
+    return start

@@ -1,0 +1,220 @@
+"""One HTTP API per stack app, with routes wired only from StandardLambda docstrings."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+from org_common.routes import DEFAULT_AUTH, PUBLIC, Route
+
+from cora_constructs.errors import CoraValidationError, Violation
+from cora_constructs.functions.standard_lambda import StandardLambda
+
+ORG_AUTHORIZER_NAME = "org-authorizer"
+AuthorizerFactory = Callable[[Construct], apigw.IHttpRouteAuthorizer]
+
+
+def _iam_authorizer(_scope: Construct) -> apigw.IHttpRouteAuthorizer:
+    return authorizers.HttpIamAuthorizer()
+
+
+BUILTIN_AUTHORIZERS: Mapping[str, AuthorizerFactory] = {"iam": _iam_authorizer}
+
+
+class OrgHttpApi(Construct):
+    """The stack app's HTTP API and its org authorizer; publishes their ids in SSM.
+
+    The org authorizer is a Lambda REQUEST authorizer (payload 2.0, simple responses) on the
+    infra app's authorizer function, whose ARN is read from SSM at deploy time. It has **no
+    identity sources and no result caching**: with an identity source such as
+    ``$request.header.Authorization``, API Gateway answers 401 without calling the authorizer
+    whenever that header is missing, which is every cookie-only browser request. Listing both
+    the header and the cookie would demand both. Caching needs identity sources as its key,
+    so it is off; the authorizer's per-request work is tens of microseconds.
+
+    :param authorizer_arn_parameter: SSM parameter holding the authorizer function (alias) ARN.
+    :param api_id_parameter: SSM parameter this construct writes the API id to.
+    :param authorizer_id_parameter: SSM parameter this construct writes the authorizer id to.
+    :param api_name: the API's name.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        api_name: str,
+        authorizer_arn_parameter: str,
+        api_id_parameter: str,
+        authorizer_id_parameter: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.http_api = apigw.HttpApi(self, "HttpApi", api_name=api_name, create_default_stage=True)
+        authorizer_arn = ssm.StringParameter.value_for_string_parameter(self, authorizer_arn_parameter)
+        self.authorizer = apigw.CfnAuthorizer(
+            self,
+            "OrgAuthorizer",
+            api_id=self.http_api.api_id,
+            name=ORG_AUTHORIZER_NAME,
+            authorizer_type="REQUEST",
+            authorizer_uri=(
+                f"arn:{stack.partition}:apigateway:{stack.region}:lambda:path/2015-03-31/functions/"
+                f"{authorizer_arn}/invocations"
+            ),
+            authorizer_payload_format_version="2.0",
+            enable_simple_responses=True,
+            authorizer_result_ttl_in_seconds=0,
+        )
+        lambda_.CfnPermission(
+            self,
+            "InvokeOrgAuthorizer",
+            action="lambda:InvokeFunction",
+            function_name=authorizer_arn,
+            principal="apigateway.amazonaws.com",
+            source_arn=stack.format_arn(
+                service="execute-api",
+                resource=self.http_api.api_id,
+                resource_name=f"authorizers/{self.authorizer.ref}",
+            ),
+        )
+        ssm.StringParameter(
+            self, "ApiIdParameter", parameter_name=api_id_parameter, string_value=self.http_api.api_id
+        )
+        ssm.StringParameter(
+            self,
+            "AuthorizerIdParameter",
+            parameter_name=authorizer_id_parameter,
+            string_value=self.authorizer.ref,
+        )
+        cdk.CfnOutput(self, "ApiEndpoint", value=self.http_api.api_endpoint)
+
+
+@dataclass
+class ApiRoutes:
+    """Wires each StandardLambda's docstring routes into the HTTP API, and nothing else.
+
+    Module stacks find the API and the org authorizer through SSM parameters (written by
+    :class:`OrgHttpApi`), so no CloudFormation export ties them to the API stack. A route key
+    declared by two Lambdas is refused with both files named.
+
+    :param api_id_parameter: SSM parameter holding the HTTP API id.
+    :param authorizer_id_parameter: SSM parameter holding the org authorizer id.
+    :param authorizers: named authorizers for ``[auth: <name>]`` tags; ``iam`` is built in.
+    """
+
+    api_id_parameter: str
+    authorizer_id_parameter: str
+    authorizers: Mapping[str, AuthorizerFactory] = field(default_factory=dict)
+    _owners: dict[str, tuple[Route, str]] = field(default_factory=dict, init=False)
+    _imported: dict[str, tuple[apigw.IHttpApi, apigw.IHttpRouteAuthorizer]] = field(
+        default_factory=dict, init=False
+    )
+
+    def add(self, function: StandardLambda) -> list[apigw.HttpRoute]:
+        """Create one HTTP API route per docstring route of ``function``, invoking its ``live`` alias."""
+        self._check(function)
+        if not function.routes:
+            return []
+        api, org_authorizer = self._api_in(cdk.Stack.of(function))
+        integration = integrations.HttpLambdaIntegration(
+            "Integration",
+            function.alias,
+            payload_format_version=apigw.PayloadFormatVersion.VERSION_2_0,
+        )
+        routes = []
+        for route in function.routes:
+            http_route = apigw.HttpRoute(
+                function,
+                f"Route{_route_id(route)}",
+                http_api=api,
+                route_key=apigw.HttpRouteKey.with_(route.path, apigw.HttpMethod(route.method)),
+                integration=integration,
+                authorizer=self._authorizer(route, org_authorizer, function),
+            )
+            cfn = http_route.node.default_child
+            assert isinstance(cfn, cdk.CfnResource)
+            cfn.add_metadata("cora:auth", route.auth)
+            if route.public_reason:
+                cfn.add_metadata("cora:publicReason", route.public_reason)
+            routes.append(http_route)
+        return routes
+
+    def _check(self, function: StandardLambda) -> None:
+        problems = []
+        for route in function.routes:
+            owner = self._owners.get(route.key)
+            if owner is not None and owner[0].filename != route.filename:
+                first, first_path = owner
+                problems.append(
+                    Violation(
+                        "CORA-R2",
+                        f"{route.filename}:{route.line}",
+                        f"route {route.key} is already declared by {first.filename}:{first.line} "
+                        f"({first_path}); a route belongs to exactly one Lambda: remove it from one "
+                        "docstring.",
+                    )
+                )
+            if route.auth not in (DEFAULT_AUTH, PUBLIC) and route.auth not in self._known_authorizers():
+                problems.append(
+                    Violation(
+                        "CORA-R3",
+                        f"{route.filename}:{route.line}",
+                        f"route {route.key} asks for [auth: {route.auth}], which this API does not "
+                        f"have; known authorizers: {', '.join(sorted(self._known_authorizers()))} "
+                        "(register others with ApiRoutes(authorizers=...)).",
+                    )
+                )
+        if problems:
+            raise CoraValidationError(problems)
+        for route in function.routes:
+            self._owners.setdefault(route.key, (route, function.node.path))
+
+    def _known_authorizers(self) -> set[str]:
+        return set(BUILTIN_AUTHORIZERS) | set(self.authorizers)
+
+    def _authorizer(
+        self, route: Route, org: apigw.IHttpRouteAuthorizer, scope: Construct
+    ) -> apigw.IHttpRouteAuthorizer:
+        if route.auth == PUBLIC:
+            return apigw.HttpNoneAuthorizer()
+        if route.auth == DEFAULT_AUTH:
+            return org
+        factory = self.authorizers.get(route.auth) or BUILTIN_AUTHORIZERS[route.auth]
+        return factory(scope)
+
+    def _api_in(self, stack: cdk.Stack) -> tuple[apigw.IHttpApi, apigw.IHttpRouteAuthorizer]:
+        key = stack.node.path
+        if key not in self._imported:
+            scope = Construct(stack, "OrgHttpApiRef")
+            api_id = ssm.StringParameter.value_for_string_parameter(scope, self.api_id_parameter)
+            authorizer_id = ssm.StringParameter.value_for_string_parameter(
+                scope, self.authorizer_id_parameter
+            )
+            self._imported[key] = (
+                apigw.HttpApi.from_http_api_attributes(scope, "HttpApi", http_api_id=api_id),
+                apigw.HttpAuthorizer.from_http_authorizer_attributes(
+                    scope, "OrgAuthorizer", authorizer_id=authorizer_id, authorizer_type="CUSTOM"
+                ),
+            )
+        return self._imported[key]
+
+
+def _route_id(route: Route) -> str:
+    """A stable, unique construct id for a route, e.g. ``GETTasksTaskId3f2a9c``."""
+    parts = [route.method]
+    for segment in route.path.strip("/").split("/"):
+        cleaned = "".join(ch for ch in segment if ch.isalnum() or ch == "_")
+        parts.append(cleaned[:1].upper() + cleaned[1:] if cleaned else "Root")
+    if route.path == "/":
+        parts.append("Root")
+    # The readable part can collide ({id} vs id); the digest of the route key cannot.
+    return "".join(parts) + hashlib.sha256(route.key.encode()).hexdigest()[:6]

@@ -1,0 +1,37 @@
+"""CoraStack: a CDK stack that knows which of the two apps it belongs to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from cora_constructs import defaults
+from cora_constructs.errors import CoraValidationError
+from cora_constructs.project import APP_KIND_CONTEXT, ProjectContext
+
+
+class CoraStack(cdk.Stack):
+    """A stack of the ``stack`` app (functional modules) or the ``infra`` app (authorizer, layer).
+
+    Every :class:`~cora_constructs.StandardLambda` inside it records the app in its metadata,
+    and refuses sources that belong to the other app (the two-repo rule).
+
+    :param app_kind: ``"stack"`` or ``"infra"``.
+    :param kwargs: any :class:`aws_cdk.StackProps`; ``stack_name`` defaults to the construct id.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, app_kind: str, **kwargs: Any) -> None:
+        if app_kind not in defaults.APP_KINDS:
+            raise CoraValidationError.single(
+                "CORA-A0",
+                construct_id,
+                f"app_kind {app_kind!r} is not one of {', '.join(defaults.APP_KINDS)}: "
+                "pass app_kind='stack' for functional modules or 'infra' for the authorizer and layer.",
+            )
+        kwargs.setdefault("stack_name", construct_id)
+        super().__init__(scope, construct_id, **kwargs)
+        self.node.set_context(APP_KIND_CONTEXT, app_kind)
+        self.app_kind = app_kind
+        self.project = ProjectContext.of(self)

@@ -1,0 +1,131 @@
+"""
+Project service - projects, their members, and the service's health probe.
+
+Routes - Projects:
+- GET /projects - List projects the caller belongs to
+- POST /projects - Create a project
+- GET /projects/:project_id - Get a project
+- PUT /projects/:project_id - Rename or archive a project
+- GET /projects/{project_id}/members - List a project's members
+
+Routes - Operations:
+- GET /health - Liveness probe for the uptime monitor [public: uptime check, returns no data]
+- POST /projects/{project_id}/reindex - Rebuild a project's search index [auth: iam]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from typing import Any
+
+from org_common.responses import HTTPError, json_response
+from org_common.routing import Request, Router
+
+router = Router(__doc__, source=__file__)
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{1,79}$")
+_table: Any = None
+
+
+def table() -> Any:
+    global _table
+    if _table is None:
+        import boto3
+
+        _table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+    return _table
+
+
+def caller(request: Request) -> str:
+    subject = request.authorizer.get("sub")
+    if not subject:
+        raise HTTPError(401, "no authenticated subject on this request")
+    return str(subject)
+
+
+def _get(project_id: str) -> dict[str, Any]:
+    item = table().get_item(Key={"pk": f"PROJECT#{project_id}", "sk": "META"}).get("Item")
+    if item is None:
+        raise HTTPError(404, "project not found")
+    return dict(item)
+
+
+@router.route("GET /projects")
+def list_projects(request: Request) -> dict[str, Any]:
+    from boto3.dynamodb.conditions import Attr
+
+    me = caller(request)
+    items = table().scan(FilterExpression=Attr("sk").eq(f"MEMBER#{me}")).get("Items", [])
+    return {"projects": sorted(str(item["pk"]).removeprefix("PROJECT#") for item in items)}
+
+
+@router.route("POST /projects")
+def create_project(request: Request) -> dict[str, Any]:
+    body = request.json()
+    name = body.get("name") if isinstance(body, dict) else None
+    if not isinstance(name, str) or not NAME.match(name):
+        raise HTTPError(400, "name must be 2-80 letters, digits, spaces, '_', '.' or '-'")
+    project_id = uuid.uuid4().hex
+    me = caller(request)
+    item = {"pk": f"PROJECT#{project_id}", "sk": "META", "project_id": project_id, "name": name,
+            "owner": me, "archived": False, "created_at": int(time.time())}
+    table().put_item(Item=item)
+    table().put_item(Item={"pk": f"PROJECT#{project_id}", "sk": f"MEMBER#{me}", "role": "owner"})
+    return json_response(201, item)
+
+
+@router.route("GET /projects/{project_id}")
+def get_project(request: Request) -> dict[str, Any]:
+    return _get(request.path_params["project_id"])
+
+
+@router.route("PUT /projects/{project_id}")
+def update_project(request: Request) -> dict[str, Any]:
+    item = _get(request.path_params["project_id"])
+    if item.get("owner") != caller(request):
+        raise HTTPError(403, "only the project owner may change it")
+    body = request.json()
+    if "name" in body:
+        if not isinstance(body["name"], str) or not NAME.match(body["name"]):
+            raise HTTPError(400, "name must be 2-80 letters, digits, spaces, '_', '.' or '-'")
+        item["name"] = body["name"]
+    if "archived" in body:
+        if not isinstance(body["archived"], bool):
+            raise HTTPError(400, "archived must be true or false")
+        item["archived"] = body["archived"]
+    table().put_item(Item=item)
+    return item
+
+
+@router.route("GET /projects/{project_id}/members")
+def list_members(request: Request) -> dict[str, Any]:
+    from boto3.dynamodb.conditions import Key
+
+    project_id = request.path_params["project_id"]
+    _get(project_id)
+    result = table().query(
+        KeyConditionExpression=Key("pk").eq(f"PROJECT#{project_id}") & Key("sk").begins_with("MEMBER#")
+    )
+    members = [{"subject": str(i["sk"]).removeprefix("MEMBER#"), "role": i.get("role")} for i in
+               result.get("Items", [])]
+    return {"project_id": project_id, "members": members}
+
+
+@router.route("GET /health")
+def health(request: Request) -> dict[str, Any]:
+    return {"status": "ok", "service": os.environ.get("MODULE_NAME", "projects")}
+
+
+@router.route("POST /projects/{project_id}/reindex")
+def reindex(request: Request) -> dict[str, Any]:
+    project_id = request.path_params["project_id"]
+    _get(project_id)
+    # The search index is rebuilt from the table by the indexer; this records the request.
+    table().put_item(Item={"pk": f"PROJECT#{project_id}", "sk": "REINDEX", "requested_at": int(time.time())})
+    return json_response(202, {"project_id": project_id, "reindex": "queued"})
+
+
+lambda_handler = router.handler()

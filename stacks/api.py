@@ -1,0 +1,26 @@
+"""The stack app's shared HTTP API and its org authorizer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constructs import Construct
+
+from cora_constructs import CoraStack, OrgHttpApi, defaults
+from stacks.settings import AppSettings
+
+
+class ApiStack(CoraStack):
+    """``{project}-{env}-api``: one HTTP API for every module, the org authorizer attached to it."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, app_kind=defaults.APP_STACK, **kwargs)
+        settings = AppSettings.of(self)
+        self.api = OrgHttpApi(
+            self,
+            "Api",
+            api_name=f"{settings.project}-{settings.environment}-api",
+            authorizer_arn_parameter=settings.authorizer_arn_parameter,
+            api_id_parameter=settings.api_id_parameter,
+            authorizer_id_parameter=settings.authorizer_id_parameter,
+        )

@@ -1,0 +1,48 @@
+"""The infra app: the org common layer and the authorizer, published through SSM."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from cora_constructs import CoraStack, OrgLayer, StandardLambda, defaults
+from stacks.settings import AppSettings
+
+
+class InfraStack(CoraStack):
+    """``{project}-{env}-infra``: what every functional module relies on, owned by the infra repo."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, app_kind=defaults.APP_INFRA, **kwargs)
+        settings = AppSettings.of(self)
+        self.org_layer = OrgLayer(self, "OrgLayer")
+        self.authorizer = StandardLambda(
+            self,
+            "Authorizer",
+            source=defaults.AUTHORIZER_DIR,
+            module="authorizer",
+            org_layer=self.org_layer,
+            environment={
+                "JWKS_URL": settings.jwks_url,
+                "JWT_ISSUER": settings.jwt_issuer,
+                "JWT_AUDIENCE": settings.jwt_audience,
+                "SESSION_COOKIE_NAME": settings.session_cookie_name,
+            },
+            memory_size=256,
+        )
+        ssm.StringParameter(
+            self,
+            "OrgLayerArnParameter",
+            parameter_name=settings.org_layer_arn_parameter,
+            string_value=self.org_layer.layer_version.layer_version_arn,
+            description="ARN of the current org common layer version (read by the stack app)",
+        )
+        ssm.StringParameter(
+            self,
+            "AuthorizerArnParameter",
+            parameter_name=settings.authorizer_arn_parameter,
+            string_value=self.authorizer.alias.function_arn,
+            description="ARN of the org authorizer's live alias (read by the stack app's HTTP API)",
+        )
