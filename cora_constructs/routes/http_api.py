@@ -151,14 +151,15 @@ class ApiRoutes:
     def _check(self, function: StandardLambda) -> None:
         problems = []
         for route in function.routes:
-            owner = self._owners.get(route.key)
+            owner = self._owners.get(route.shape)
             if owner is not None and owner[0].filename != route.filename:
                 first, first_path = owner
                 problems.append(
                     Violation(
                         "CORA-R2",
                         f"{route.filename}:{route.line}",
-                        f"route {route.key} is already declared by {first.filename}:{first.line} "
+                        f"route {route.key} is already declared as {first.key} by "
+                        f"{first.filename}:{first.line} "
                         f"({first_path}); a route belongs to exactly one Lambda: remove it from one "
                         "docstring.",
                     )
@@ -176,7 +177,7 @@ class ApiRoutes:
         if problems:
             raise CoraValidationError(problems)
         for route in function.routes:
-            self._owners.setdefault(route.key, (route, function.node.path))
+            self._owners.setdefault(route.shape, (route, function.node.path))
 
     def _known_authorizers(self) -> set[str]:
         return set(BUILTIN_AUTHORIZERS) | set(self.authorizers)

@@ -37,6 +37,7 @@ _TAG = re.compile(r"\[(?P<name>[A-Za-z_-]+)\s*:\s*(?P<value>[^\]]*)\]\s*$")
 _SEGMENT_PARAM = re.compile(r"^\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<greedy>\+)?\}$")
 _SEGMENT_LITERAL = re.compile(r"^[A-Za-z0-9._~@!$&'()*+,;=-]+$")
 _AUTH_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+_PARAM_NAME = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 ACCEPTED = (
     "a route line is `- METHOD /path - Description`, METHOD one of "
@@ -83,6 +84,12 @@ class Route:
     def key(self) -> str:
         """The API Gateway route key, e.g. ``GET /tasks/{task_id}``."""
         return f"{self.method} {self.path}"
+
+    @property
+    def shape(self) -> str:
+        """The key with parameter names blanked: ``GET /tasks/{}``. API Gateway refuses two routes
+        of one shape (``/tasks/{id}`` and ``/tasks/{task_id}``), so they count as the same route."""
+        return _PARAM_NAME.sub("{}", self.key)
 
     @property
     def is_public(self) -> bool:
@@ -219,16 +226,16 @@ def _duplicates(routes: Iterable[Route]) -> list[tuple[str, int, str]]:
     seen: dict[str, Route] = {}
     problems = []
     for route in routes:
-        first = seen.get(route.key)
+        first = seen.get(route.shape)
         if first is None:
-            seen[route.key] = route
+            seen[route.shape] = route
         else:
             problems.append(
                 (
                     route.filename,
                     route.line,
-                    f"route {route.key} is declared twice (first at {first.filename}:{first.line}); "
-                    "delete one of the lines",
+                    f"route {route.key} is declared twice (first as {first.key} at "
+                    f"{first.filename}:{first.line}); delete one of the lines",
                 )
             )
     return problems
@@ -245,6 +252,8 @@ def parse_source(source: str, filename: str = "<source>") -> list[Route]:
         raise RouteDocstringError(
             [(filename, exc.lineno or 0, f"the handler module does not parse: {exc.msg}")]
         ) from None
+    except ValueError as exc:  # e.g. a NUL byte in the source
+        raise RouteDocstringError([(filename, 0, f"the handler module cannot be read: {exc}")]) from None
     docstrings: list[tuple[str, int]] = []
     module_doc = _docstring_with_line(tree)
     if module_doc is not None:
@@ -287,25 +296,3 @@ def parse_file(path: str) -> list[Route]:
     """Routes declared by the handler module at ``path``."""
     with open(path, encoding="utf-8") as handle:
         return parse_source(handle.read(), path)
-
-
-def check_unique_across(modules: Iterable[tuple[str, Iterable[Route]]]) -> None:
-    """Refuse a route key declared by two handler modules; the error names both files."""
-    owner: dict[str, Route] = {}
-    problems: list[tuple[str, int, str]] = []
-    for _name, routes in modules:
-        for route in routes:
-            first = owner.get(route.key)
-            if first is None:
-                owner[route.key] = route
-            elif first.filename != route.filename:
-                problems.append(
-                    (
-                        route.filename,
-                        route.line,
-                        f"route {route.key} is already declared by {first.filename}:{first.line}; "
-                        "a route belongs to exactly one Lambda: remove it from one docstring",
-                    )
-                )
-    if problems:
-        raise RouteDocstringError(problems)
