@@ -18,6 +18,9 @@ def project_context(root: Path = ROOT, **extra: Any) -> dict[str, Any]:
     """The context `cdk synth` would pass: cdk.json's, plus the project root."""
     context: dict[str, Any] = dict(json.loads((ROOT / "cdk.json").read_text())["context"])
     context["cora:projectRoot"] = str(root)
+    # What the CDK CLI sets for every synth: construct paths and asset paths in Metadata.
+    context["aws:cdk:enable-path-metadata"] = True
+    context["aws:cdk:enable-asset-metadata"] = True
     context.update(extra)
     return context
 
@@ -51,3 +54,8 @@ def normalise(template: dict[str, Any]) -> Any:
 
 def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def parameter_name(template: dict[str, Any], value: Any) -> str:
+    """The SSM parameter name behind a ``{"Ref": <SSM parameter value>}``."""
+    return str(template["Parameters"][value["Ref"]]["Default"])

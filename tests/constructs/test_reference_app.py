@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from org_common.routes import parse_file
 
-from tests.cdk_helpers import ROOT, normalise, resources
+from tests.cdk_helpers import ROOT, normalise, parameter_name, resources
 from tests.constructs.conftest import Synthesized
 
 pytestmark = pytest.mark.synth
@@ -140,17 +140,21 @@ def test_api_route_keys_equal_docstring_routes(reference: Synthesized) -> None:
 
 def test_every_route_is_authorized_or_public_with_a_reason(reference: Synthesized) -> None:
     auth_of = {key: auth for key, auth, _ in docstring_routes()}
-    for key, resource in api_routes(reference).items():
-        props = resource["Properties"]
-        if auth_of[key] == "org":
-            assert props["AuthorizationType"] == "CUSTOM", key
-            assert "org-authorizer-id" in str(props["AuthorizerId"]), key
-        elif auth_of[key] == "public":
-            assert props["AuthorizationType"] == "NONE", key
-            assert resource["Metadata"]["cora:publicReason"], key
-        else:
-            assert auth_of[key] == "iam"
-            assert props["AuthorizationType"] == "AWS_IAM", key
+    for stack, template in reference.templates.items():
+        for resource in resources(template, "AWS::ApiGatewayV2::Route").values():
+            props = resource["Properties"]
+            key = props["RouteKey"]
+            if auth_of[key] == "org":
+                assert props["AuthorizationType"] == "CUSTOM", key
+                assert parameter_name(template, props["AuthorizerId"]) == "/cora/dev/org-authorizer-id"
+                continue
+            assert "AuthorizerId" not in props, (stack, key)
+            if auth_of[key] == "public":
+                assert props["AuthorizationType"] == "NONE", key
+                assert resource["Metadata"]["cora:publicReason"], key
+            else:
+                assert auth_of[key] == "iam"
+                assert props["AuthorizationType"] == "AWS_IAM", key
 
 
 def test_routes_invoke_the_live_alias_with_payload_2(reference: Synthesized) -> None:
@@ -173,7 +177,9 @@ def test_org_authorizer_reaches_cookie_only_requests(reference: Synthesized) -> 
     # is absent (a cookie-only request has no Authorization header): none, and no caching.
     assert "IdentitySource" not in props
     assert props["AuthorizerResultTtlInSeconds"] == 0
-    assert "authorizer-function-arn" in str(props["AuthorizerUri"])
+    uri_parts = props["AuthorizerUri"]["Fn::Join"][1]
+    assert parameter_name(api, uri_parts[-2]) == "/cora/dev/authorizer-function-arn"
+    assert uri_parts[-1] == "/invocations"
 
 
 def test_worker_lambda_without_routes_is_a_normal_standard_lambda(reference: Synthesized) -> None:

@@ -1,0 +1,143 @@
+"""``cora``: synthesize the app, print its route table, generate and check the deploy workflows.
+
+This module imports no ``aws_cdk``: the app is synthesized by the CDK CLI in a child process
+and read back from the cloud assembly, so ``cora routes`` reports what API Gateway will get.
+Exit codes: 0 success, 1 a check found problems, 2 bad input or a failed step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from manifest_gen.assembly import read_cloud_assembly
+from manifest_gen.errors import ManifestGenError
+from manifest_gen.model import ProductionLambda
+from manifest_gen.synth import (
+    SYNTH_COMMAND,
+    default_cdk_out,
+    ensure_cloud_assembly,
+    find_project_root,
+    synthesize,
+)
+
+from cora_constructs.cli.route_table import RouteRow, render_table, route_rows
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
+APPS = ("stack", "infra")
+
+
+def _prepare_environment() -> None:
+    """Let `cdk synth` run this interpreter's ``python3`` (the venv's) and quiet jsii's Node notice."""
+    bin_dir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if bin_dir not in path.split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + path
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["manifest"]:
+        from manifest_gen.cli import main as manifest_main
+
+        _prepare_environment()
+        return manifest_main(args_list[1:], prog="cora manifest")
+    parser = _parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else EXIT_ERROR
+    _prepare_environment()
+    try:
+        if args.command == "synth":
+            return _synth(args)
+        if args.command == "routes":
+            return _routes(args)
+    except ManifestGenError as error:
+        for problem in error.problems:
+            print(f"cora {args.command}: error: {problem}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("cora: interrupted", file=sys.stderr)
+        return 130
+    parser.print_help(sys.stderr)
+    return EXIT_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cora",
+        description="Ship compliant serverless backends: synthesize the CDK app, list its routes, "
+        "generate and check its deploy workflows (`cora manifest generate|check`).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{synth,routes,manifest}")
+    synth = commands.add_parser("synth", help="synthesize the app(s) with `cdk synth` and summarise them")
+    synth.add_argument("--app", choices=APPS, help="only this app (default: both)")
+    _project_option(synth)
+    routes = commands.add_parser("routes", help="print the route table of the synthesized app")
+    routes.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    routes.add_argument("--cdk-out", type=Path, help="read this cloud assembly (never synthesizes)")
+    _project_option(routes)
+    commands.add_parser("manifest", help="`cora manifest generate|check`: the deploy workflows", add_help=False)
+    return parser
+
+
+def _project_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project-root", type=Path, help="the folder holding cdk.json (default: found from cwd)")
+
+
+def _synth(args: argparse.Namespace) -> int:
+    root = args.project_root.resolve() if args.project_root else find_project_root()
+    command = list(SYNTH_COMMAND)
+    if args.app:
+        command += ["-c", f"app={args.app}"]
+    which = f"the {args.app} app" if args.app else "both apps (stack and infra)"
+    print(f"cora synth: synthesizing {which} with `{' '.join(command)}`…", file=sys.stderr, flush=True)
+    synthesize(root, command)
+    cdk_out = default_cdk_out(root)
+    lambdas = read_cloud_assembly(cdk_out)
+    print(_summary(lambdas, cdk_out, root))
+    return EXIT_OK
+
+
+def _summary(lambdas: Sequence[ProductionLambda], cdk_out: Path, root: Path) -> str:
+    stacks = sorted({fn.stack for fn in lambdas})
+    rows = route_rows(lambdas)
+    by_auth: dict[str, int] = {}
+    for row in rows:
+        by_auth[row.auth] = by_auth.get(row.auth, 0) + 1
+    where = cdk_out.relative_to(root) if cdk_out.is_relative_to(root) else cdk_out
+    lines = [f"cora synth: wrote {where}/ ({len(stacks)} stacks with Lambdas)"]
+    for app in APPS:
+        names = [fn.function_name for fn in lambdas if fn.app == app]
+        if names:
+            lines.append(f"  {app} app: {len(names)} StandardLambda(s): {', '.join(names)}")
+    auth = ", ".join(f"{count} {name}" for name, count in sorted(by_auth.items()))
+    lines.append(f"  routes: {len(rows)} ({auth or 'none'})")
+    return "\n".join(lines)
+
+
+def _routes(args: argparse.Namespace) -> int:
+    if args.cdk_out is not None:
+        cdk_out = ensure_cloud_assembly(Path("."), args.cdk_out.resolve())
+    else:
+        root = args.project_root.resolve() if args.project_root else find_project_root()
+        cdk_out = ensure_cloud_assembly(root)
+    rows = route_rows(read_cloud_assembly(cdk_out))
+    if args.json:
+        print(json.dumps([row.as_dict() for row in rows], indent=2))
+    else:
+        print(render_table(rows))
+    return EXIT_OK
+
+
+__all__ = ["RouteRow", "main"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
