@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from cora_constructs.cli.route_table import RouteRow, render_table, route_rows
 from manifest_gen.assembly import read_cloud_assembly
 from manifest_gen.errors import ManifestGenError
 from manifest_gen.model import ProductionLambda
@@ -24,8 +25,6 @@ from manifest_gen.synth import (
     find_project_root,
     synthesize,
 )
-
-from cora_constructs.cli.route_table import RouteRow, render_table, route_rows
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 APPS = ("stack", "infra")
@@ -83,12 +82,16 @@ def _parser() -> argparse.ArgumentParser:
     routes.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     routes.add_argument("--cdk-out", type=Path, help="read this cloud assembly (never synthesizes)")
     _project_option(routes)
-    commands.add_parser("manifest", help="`cora manifest generate|check`: the deploy workflows", add_help=False)
+    commands.add_parser(
+        "manifest", help="`cora manifest generate|check`: the deploy workflows", add_help=False
+    )
     return parser
 
 
 def _project_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--project-root", type=Path, help="the folder holding cdk.json (default: found from cwd)")
+    parser.add_argument(
+        "--project-root", type=Path, help="the folder holding cdk.json (default: found from cwd)"
+    )
 
 
 def _synth(args: argparse.Namespace) -> int:
@@ -124,7 +127,7 @@ def _summary(lambdas: Sequence[ProductionLambda], cdk_out: Path, root: Path) -> 
 
 def _routes(args: argparse.Namespace) -> int:
     if args.cdk_out is not None:
-        cdk_out = ensure_cloud_assembly(Path("."), args.cdk_out.resolve())
+        cdk_out = ensure_cloud_assembly(Path(), args.cdk_out.resolve())
     else:
         root = args.project_root.resolve() if args.project_root else find_project_root()
         cdk_out = ensure_cloud_assembly(root)

@@ -32,8 +32,7 @@ def check_function_source(source: Path, construct_path: str) -> list[Violation]:
             Violation(
                 "CORA-L8",
                 construct_path,
-                f"source folder {source} does not exist: pass the folder that holds "
-                f"{defaults.HANDLER_FILE}.",
+                f"source folder {source} does not exist: pass the folder that holds {defaults.HANDLER_FILE}.",
             )
         ]
     problems: list[Violation] = []

@@ -48,7 +48,10 @@ _FORBIDDEN: dict[str, tuple[str, str]] = {
         "every code change publishes a retained version behind the `live` alias: drop "
         "`current_version_options=`",
     ),
-    "runtime_management_mode": ("CORA-L2", "the runtime is managed by the org: drop `runtime_management_mode=`"),
+    "runtime_management_mode": (
+        "CORA-L2",
+        "the runtime is managed by the org: drop `runtime_management_mode=`",
+    ),
     "architecture": (
         "CORA-L2",
         "the org layer is built for x86_64 (manylinux2014_x86_64): drop `architecture=`",
@@ -200,9 +203,7 @@ def _refuse_forbidden(path: str, forbidden: Mapping[str, object]) -> list[Violat
             )
         else:
             code, fix = rule
-            problems.append(
-                Violation(code, path, f"{name}={_describe(value)} was asked for; {fix}.")
-            )
+            problems.append(Violation(code, path, f"{name}={_describe(value)} was asked for; {fix}."))
     return problems
 
 

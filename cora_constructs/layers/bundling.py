@@ -8,7 +8,6 @@ it directly. The bundle is ``python/`` holding the pip-installed requirements fo
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -82,9 +81,7 @@ def layer_fingerprint(source: LayerSource) -> str:
     return digest.hexdigest()
 
 
-def pip_command(
-    requirements: Path, target: Path, wheelhouse: Path | None = None
-) -> list[str]:
+def pip_command(requirements: Path, target: Path, wheelhouse: Path | None = None) -> list[str]:
     """The pip invocation that installs Linux x86-64 CPython 3.11 wheels into ``target``."""
     command = [
         sys.executable,
@@ -188,7 +185,7 @@ def bundle_layer(
         (work / COMPLETE_MARKER).write_text(fingerprint + "\n", encoding="utf-8")
         final = cache_root / fingerprint
         try:
-            os.replace(work, final)
+            work.replace(final)
         except OSError:
             # Another process finished the same bundle first: theirs is identical, keep it.
             if cached_bundle(cache_root, fingerprint) is None:

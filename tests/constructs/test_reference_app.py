@@ -13,7 +13,15 @@ from tests.constructs.conftest import Synthesized
 
 pytestmark = pytest.mark.synth
 
-CORA_KEYS = ("cora:module", "cora:app", "cora:lambda", "cora:source", "cora:handler", "cora:layers", "cora:routes")
+CORA_KEYS = (
+    "cora:module",
+    "cora:app",
+    "cora:lambda",
+    "cora:source",
+    "cora:handler",
+    "cora:layers",
+    "cora:routes",
+)
 
 
 def functions(templates: dict[str, dict[str, Any]]) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -61,7 +69,10 @@ def test_org_layer_is_first_in_every_function(reference: Synthesized) -> None:
             assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]
         else:
             parameter = reference.templates[stack]["Parameters"][first["Ref"]]
-            assert parameter == {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/cora/dev/org-layer-arn"}
+            assert parameter == {
+                "Type": "AWS::SSM::Parameter::Value<String>",
+                "Default": "/cora/dev/org-layer-arn",
+            }
 
 
 def test_function_names_follow_the_convention(reference: Synthesized) -> None:

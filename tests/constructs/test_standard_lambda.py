@@ -32,7 +32,10 @@ def make_project(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "cdk.json").write_text('{"app": "python3 app.py"}')
     write(root / "packages/module-demo/backend/lambdas/demo_api/lambda_function.py", HANDLER)
-    write(root / "lambdas/authorizer/lambda_function.py", '"""Authorizer."""\n\ndef lambda_handler(e, c):\n    return {}\n')
+    write(
+        root / "lambdas/authorizer/lambda_function.py",
+        '"""Authorizer."""\n\ndef lambda_handler(e, c):\n    return {}\n',
+    )
     write(root / "layers/org_common/python/org_common/__init__.py", '"""org_common."""\n')
     write(root / "layers/org_common/requirements.txt", "# nothing to install in tests\n")
     return root
@@ -55,7 +58,9 @@ def stack_in(project: Path, app_kind: str = "stack", **context: Any) -> CoraStac
 
 
 def org_layer(stack: cdk.Stack) -> OrgLayer:
-    return OrgLayer(stack, "OrgLayer", cache_dir=Path(str(stack.node.try_get_context("cora:projectRoot"))) / ".cache")
+    return OrgLayer(
+        stack, "OrgLayer", cache_dir=Path(str(stack.node.try_get_context("cora:projectRoot"))) / ".cache"
+    )
 
 
 DEMO = "packages/module-demo/backend/lambdas/demo_api"
@@ -100,7 +105,9 @@ def test_dropping_the_org_layer_is_refused(project: Path) -> None:
 
 def test_a_plain_layer_cannot_pose_as_the_org_layer(project: Path) -> None:
     stack = stack_in(project)
-    plain = lambda_.LayerVersion.from_layer_version_arn(stack, "Plain", "arn:aws:lambda:us-east-1:1:layer:x:1")
+    plain = lambda_.LayerVersion.from_layer_version_arn(
+        stack, "Plain", "arn:aws:lambda:us-east-1:1:layer:x:1"
+    )
     with pytest.raises(CoraValidationError) as caught:
         StandardLambda(stack, "Demo", source=DEMO, org_layer=plain)  # type: ignore[arg-type]
     assert caught.value.codes == ("CORA-L3",)
@@ -160,7 +167,9 @@ def test_module_code_in_the_infra_app_is_refused(project: Path) -> None:
 def test_authorizer_in_the_stack_app_is_refused(project: Path) -> None:
     stack = stack_in(project)
     with pytest.raises(CoraValidationError) as caught:
-        StandardLambda(stack, "Authorizer", source="lambdas/authorizer", module="authorizer", org_layer=org_layer(stack))
+        StandardLambda(
+            stack, "Authorizer", source="lambdas/authorizer", module="authorizer", org_layer=org_layer(stack)
+        )
     assert caught.value.codes == ("CORA-A2",)
     assert "infra app" in str(caught.value)
 
@@ -194,7 +203,8 @@ def second_module(project: Path, docstring_routes: str) -> str:
     source = "packages/module-other/backend/lambdas/other_api"
     write(
         project / source / "lambda_function.py",
-        f'"""\nOther API.\n\nRoutes:\n{docstring_routes}\n"""\n\ndef lambda_handler(e, c):\n    return {{}}\n',
+        f'"""\nOther API.\n\nRoutes:\n{docstring_routes}\n"""\n\n'
+        "def lambda_handler(e, c):\n    return {}\n",
     )
     return source
 
@@ -237,7 +247,11 @@ def synth_routes(project: Path, outdir: Path) -> set[str]:
 def test_adding_a_docstring_line_adds_exactly_that_route(project: Path, tmp_path: Path) -> None:
     before = synth_routes(project, tmp_path / "before")
     handler = project / DEMO / "lambda_function.py"
-    handler.write_text(HANDLER.replace("- GET /demo/{demo_id} - One demo", "- GET /demo/{demo_id} - One demo\n- POST /demo - Create"))
+    handler.write_text(
+        HANDLER.replace(
+            "- GET /demo/{demo_id} - One demo", "- GET /demo/{demo_id} - One demo\n- POST /demo - Create"
+        )
+    )
     after = synth_routes(project, tmp_path / "after")
     assert before == {"GET /demo", "GET /demo/{demo_id}"}
     assert after - before == {"POST /demo"}

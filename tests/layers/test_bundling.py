@@ -111,7 +111,9 @@ def test_empty_requirements_run_no_pip(tmp_path: Path) -> None:
         ("crypto/_fake.so", b"not really a library", "native library"),
     ],
 )
-def test_foreign_binaries_fail_the_build_naming_the_file(tmp_path: Path, name: str, data: bytes, what: str) -> None:
+def test_foreign_binaries_fail_the_build_naming_the_file(
+    tmp_path: Path, name: str, data: bytes, what: str
+) -> None:
     source = make_layer(tmp_path / "layer")
     cache = tmp_path / "cache"
     with pytest.raises(LayerBuildError) as caught:

@@ -30,9 +30,7 @@ PUBLIC = "public"
 
 _SECTION = re.compile(r"^\s*(?:Routes(?:\s+-\s+(?P<category>[^:]+?))?|Endpoints)\s*:\s*$")
 _ROUTE_LINE = re.compile(r"^\s*-\s+")
-_ROUTE = re.compile(
-    r"^\s*-\s+(?P<method>\S+)\s+(?P<path>\S+)(?:\s+-\s+(?P<rest>.*?))?\s*$"
-)
+_ROUTE = re.compile(r"^\s*-\s+(?P<method>\S+)\s+(?P<path>\S+)(?:\s+-\s+(?P<rest>.*?))?\s*$")
 _TAG = re.compile(r"\[(?P<name>[A-Za-z_-]+)\s*:\s*(?P<value>[^\]]*)\]\s*$")
 _SEGMENT_PARAM = re.compile(r"^\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<greedy>\+)?\}$")
 _SEGMENT_LITERAL = re.compile(r"^[A-Za-z0-9._~@!$&'()*+,;=-]+$")
@@ -134,9 +132,7 @@ def normalise_path(path: str) -> str | None:
     return "/" + "/".join(out)
 
 
-def _parse_route_line(
-    text: str, filename: str, line: int, category: str | None
-) -> Route | str:
+def _parse_route_line(text: str, filename: str, line: int, category: str | None) -> Route | str:
     """Parse one ``- ...`` line: a Route, or the message that says why it is refused."""
     match = _ROUTE.match(text)
     if match is None:
