@@ -1,0 +1,26 @@
+"""Everything the generator owns, rendered in memory from the production Lambdas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from manifest_gen.generated import GeneratedFile
+from manifest_gen.manifest import render_manifest
+from manifest_gen.model import ProductionLambda
+from manifest_gen.workflows import (
+    render_coverage_guard_workflow,
+    render_deploy_workflow,
+    render_reusable_workflow,
+)
+
+
+def expected_files(lambdas: Iterable[ProductionLambda]) -> tuple[GeneratedFile, ...]:
+    """The manifest and every workflow, sorted by path; the same Lambdas give the same bytes."""
+    ordered = sorted(lambdas, key=lambda fn: fn.function_name)
+    files = [
+        render_manifest(ordered),
+        render_reusable_workflow(),
+        render_coverage_guard_workflow(),
+        *(render_deploy_workflow(fn) for fn in ordered),
+    ]
+    return tuple(sorted(files, key=lambda file: file.path))
