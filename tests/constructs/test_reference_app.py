@@ -9,7 +9,7 @@ import pytest
 from org_common.routes import parse_file
 
 from tests.cdk_helpers import ROOT, normalise, parameter_name, resources
-from tests.constructs.conftest import Synthesized
+from tests.conftest import Synthesized
 
 pytestmark = pytest.mark.synth
 

@@ -1,0 +1,64 @@
+"""The `cora` command line against the session's synthesized reference app."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cora_constructs.cli.main import main
+from tests.conftest import Synthesized
+
+pytestmark = pytest.mark.synth
+
+
+def test_routes_table(reference: Synthesized, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["routes", "--cdk-out", str(reference.outdir)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["METHOD", "PATH", "MODULE", "LAMBDA", "AUTH", "DESCRIPTION"]
+    health = next(line for line in out if " /health " in line)
+    assert health.split()[:5] == ["GET", "/health", "projects", "project_service", "public"]
+    assert "(uptime check, returns no data)" in health
+    reindex = next(line for line in out if "/reindex" in line)
+    assert reindex.split()[4] == "iam"
+    assert out[-1] == "20 routes, 19 behind an authorizer, 1 public"
+
+
+def test_routes_json(reference: Synthesized, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["routes", "--json", "--cdk-out", str(reference.outdir)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 20
+    first = rows[0]
+    assert set(first) == {
+        "method", "path", "module", "lambda", "function_name", "app", "stack", "auth",
+        "public_reason", "description",
+    }  # fmt: skip
+    by_key = {(r["method"], r["path"]): r for r in rows}
+    comments = by_key[("POST", "/tasks/{task_id}/comments")]
+    assert comments["lambda"] == "tracker_comments"
+    assert comments["function_name"] == "cora-dev-tracker-tracker-comments"
+    assert comments["stack"] == "cora-dev-tracker" and comments["auth"] == "org"
+    assert {r["app"] for r in rows} == {"stack"}
+
+
+def test_missing_cloud_assembly_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["routes", "--cdk-out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cora routes: error: ") and "manifest.json" in err
+    assert "Traceback" not in err
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["nonsense"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_cli_imports_no_aws_cdk() -> None:
+    code = "import sys, cora_constructs.cli.main; print('aws_cdk' in sys.modules, 'jsii' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
