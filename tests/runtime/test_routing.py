@@ -217,6 +217,16 @@ def test_greedy_trailing_slash_and_route_key_dispatch() -> None:
     assert body(handler(event, None))["id"] == "43"
 
 
+def test_route_key_is_trusted_only_when_its_parameters_resolve() -> None:
+    _, handler = build()
+    # A routeKey naming /tasks/{task_id} on a path without the id and no pathParameters:
+    # the path decides (GET /tasks), the handler never sees a missing parameter.
+    event = v2("GET", "/tasks", routeKey="GET /tasks/{task_id}")
+    assert body(handler(event, None))[0]["id"] == "1"
+    event = v2("GET", "/", routeKey="GET /tasks/{task_id}")
+    assert handler(event, None)["statusCode"] == 404
+
+
 def test_unknown_path_404_and_other_method_405_with_allow() -> None:
     _, handler = build()
     missing = handler(v2("GET", "/nope"), None)
@@ -235,7 +245,9 @@ def test_head_falls_back_to_get_without_body() -> None:
     _, handler = build()
     response = handler(v2("HEAD", "/health"), None)
     assert response["statusCode"] == 200 and response["body"] == ""
-    assert handler(v2("HEAD", "/my/path"), None)["statusCode"] == 405
+    not_allowed = handler(v2("HEAD", "/my/path"), None)
+    assert (not_allowed["statusCode"], not_allowed["body"]) == (405, "")
+    assert handler(v2("HEAD", "/nope"), None)["body"] == ""
 
 
 # --- handler results and errors -------------------------------------------------------------

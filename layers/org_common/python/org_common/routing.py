@@ -25,8 +25,8 @@ Dispatch of a payload 2.0 (HTTP API) or 1.0 (REST API) proxy event:
   A literal segment beats ``{param}``, which beats ``{proxy+}``; a trailing ``/`` is ignored;
   path parameters are percent-decoded, and the event's ``pathParameters`` win when present;
 - unknown path: 404; known path, other method: 405 with an ``Allow`` header;
-- ``HEAD`` on a path that documents ``GET`` but not ``HEAD`` runs the GET handler and drops the
-  body (so ``Allow`` lists ``HEAD`` wherever it lists ``GET``);
+- ``HEAD`` on a path that documents ``GET`` but not ``HEAD`` runs the GET handler (so ``Allow``
+  lists ``HEAD`` wherever it lists ``GET``); no answer to a HEAD request has a body, errors too;
 - a handler's return value: a :class:`~org_common.responses.Response` as is; ``None`` -> 204;
   anything else -> 200 with it as JSON (:func:`~org_common.responses.json_response`);
 - :class:`~org_common.responses.HTTPError` -> its status in the error shape; any other
@@ -400,6 +400,7 @@ class Router:
         if not self._ordered:
             raise RuntimeError("call router.handler() before dispatching")
         version = "1.0"
+        head = False
         request_id: str | None = None
         route: Route | None = None
         try:
@@ -420,19 +421,14 @@ class Router:
             if not isinstance(method, str) or not isinstance(path, str) or not path.startswith("/"):
                 raise HTTPError(400, _NOT_HTTP)
             method = method.upper()
-            template, route, head_only = self._resolve(method, path, route_key, request_context)
-            handler = self._handlers[route.key]
-            params = self._params(template, path, request_context)
+            head = method == "HEAD"
             event_params = _str_map(event.get("pathParameters"))
-            for name in template.names:
-                if name in event_params:
-                    params[name] = event_params[name]
+            route, params = self._resolve(method, path, route_key, request_context, event_params)
+            handler = self._handlers[route.key]
             request = Request(
                 event, method=method, path=path, path_params=params, route=route, context=context
             )
             response = _to_response(handler(request))
-            if head_only:
-                response = response.without_body()
         except HTTPError as exc:
             response = error_response(
                 exc.status, exc.message, code=exc.code, request_id=request_id, headers=exc.headers
@@ -449,26 +445,40 @@ class Router:
                 traceback=traceback.format_exc(),
             )
             response = error_response(500, "internal error", request_id=request_id)
+        if head:
+            response = response.without_body()
         return response.to_lambda(version)
 
     def _resolve(
-        self, method: str, path: str, route_key: object, request_context: dict[str, Any]
-    ) -> tuple[_Template, Route, bool]:
-        """The template and route answering a request (and whether it is HEAD-as-GET), or a
-        404/405 :class:`HTTPError`."""
+        self,
+        method: str,
+        path: str,
+        route_key: object,
+        request_context: dict[str, Any],
+        event_params: dict[str, str],
+    ) -> tuple[Route, dict[str, str]]:
+        """The route answering a request and its path parameters, or a 404/405
+        :class:`HTTPError`; HEAD falls back to GET.
+
+        The event's route key is trusted only if every path parameter of that route can be
+        read from the path or the event's ``pathParameters``.
+        """
         if isinstance(route_key, str) and route_key in self._handlers:
             route = self._by_key[route_key]
-            if route.method == method:
-                return self._templates[route.path], route, False
+            params = self._params(self._templates[route.path], path, request_context, event_params)
+            if route.method == method and params is not None:
+                return route, params
         matched = self._match(_split(path), request_context)
         if not matched:
             raise HTTPError(404, f"no route for {method} {path[:200]}")
         for template in matched:
             entry = template.handlers.get(method)
+            if entry is None and method == "HEAD":
+                entry = template.handlers.get("GET")
             if entry is not None:
-                return template, entry[0], False
-            if method == "HEAD" and "GET" in template.handlers:
-                return template, template.handlers["GET"][0], True
+                params = self._params(template, path, request_context, event_params)
+                if params is not None:
+                    return entry[0], params
         allow = sorted({m for t in matched for m in t.allow()}, key=METHODS.index)
         raise HTTPError(
             405,
@@ -477,12 +487,20 @@ class Router:
         )
 
     @staticmethod
-    def _params(template: _Template, path: str, request_context: dict[str, Any]) -> dict[str, str]:
+    def _params(
+        template: _Template, path: str, request_context: dict[str, Any], event_params: dict[str, str]
+    ) -> dict[str, str] | None:
+        """``template``'s parameters from the path, overridden by the event's; None if one is
+        missing."""
         parts = _split(path)
-        params = template.match(parts)
-        if params is None and _stage_prefixed(parts, request_context):
-            params = template.match(parts[1:])
-        return params or {}
+        found = template.match(parts)
+        if found is None and _stage_prefixed(parts, request_context):
+            found = template.match(parts[1:])
+        params = dict(found or {})
+        for name in template.names:
+            if name in event_params:
+                params[name] = event_params[name]
+        return params if all(name in params for name in template.names) else None
 
     def _match(self, parts: list[str], request_context: dict[str, Any]) -> list[_Template]:
         """Templates matching ``parts``, most specific first (retried without a stage prefix)."""
