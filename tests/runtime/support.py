@@ -129,9 +129,11 @@ def claims(**overrides: Any) -> dict[str, Any]:
 
 
 def mint(key: SigningKey, headers: dict[str, Any] | None = None, **overrides: Any) -> str:
-    """An RS256 token signed by ``key``, its kid in the header unless ``headers`` overrides it."""
+    """An RS256 token signed by ``key``, its kid in the header unless ``headers`` overrides it
+    (a None value drops that header field)."""
     header: dict[str, Any] = {"kid": key.kid}
     header.update(headers or {})
+    header = {k: v for k, v in header.items() if v is not None}
     return jwt.encode(claims(**overrides), key.private, algorithm="RS256", headers=header)
 
 

@@ -1,0 +1,533 @@
+"""The org Lambda REQUEST authorizer: RS256 JWTs from a Bearer header or the session cookie.
+
+Configuration, from the environment (read on each invocation, so a changed value takes effect):
+
+- ``JWKS_URL``: the identity provider's JWKS, ``https://`` (``http://`` only for 127.0.0.1 or
+  localhost, i.e. tests);
+- ``JWT_ISSUER``: the exact ``iss`` required;
+- ``JWT_AUDIENCE``: the ``aud`` required (a comma-separated list accepts any of them);
+- ``SESSION_COOKIE_NAME``: the cookie holding the token when there is no Bearer header.
+
+A missing or invalid variable denies every request (and logs ``config_error`` naming it); it
+never crashes the function.
+
+The token is taken from ``Authorization: Bearer <jwt>`` (any header case, 1.0 multi-value
+headers too), else from the session cookie in ``event.cookies`` or the Cookie header
+(:func:`org_common.auth.find_token`, both sources). It is accepted only if:
+
+- it is a compact JWS of at most 8 KiB whose header says exactly ``"alg": "RS256"``, has a
+  ``kid``, and no ``crit``: ``none``, ``HS256`` (the public-key-as-HMAC-secret trick) and every
+  other algorithm are refused before any key is used;
+- its signature verifies (PKCS#1 v1.5, SHA-256) with the JWKS key of that ``kid`` (RSA, at least
+  2048 bits, ``use`` sig and ``alg`` RS256 when stated);
+- ``iss`` equals ``JWT_ISSUER``, ``aud`` (string or list) contains ``JWT_AUDIENCE``, ``sub`` is
+  a non-empty string, ``exp`` is a number in the future, and ``nbf``/``iat``, when present, are
+  not in the future (all with 30 s of clock leeway).
+
+Keys are cached per container as ready-made ``RSAPublicKey`` objects (no key parsing per
+request). The JWKS is fetched on first use, again when a token names an unknown ``kid`` and
+when the set is older than an hour; fetches are at least 10 s apart whatever the tokens say
+(so random ``kid`` values cannot turn the authorizer into a JWKS flooder), each network step is
+bounded by a 2 s timeout, and an unreachable JWKS denies until it answers again (keys already
+fetched stay in use while a refresh fails).
+
+Responses: a payload 2.0 event gets the HTTP API simple response
+``{"isAuthorized": bool, "context": {...}}``; a 1.0 event (``methodArn``) gets an IAM policy
+``{"principalId", "policyDocument", "context"}`` allowing ``execute-api:Invoke`` on the whole
+stage (``.../stage/*``, so a cached policy is valid for every route) or denying ``*``. On allow,
+the context holds ``sub`` and every other claim whose value is a string, number or boolean
+(lists of strings joined by spaces; objects dropped), as API Gateway requires.
+
+It fails closed: any problem (no token, a bad one, an unreachable JWKS, a garbage event, a bug)
+denies, never raises, and writes one JSON log line with a ``reason`` and never the token.
+Allowed requests are not logged.
+
+The verification is written against ``cryptography`` directly, not ``jwt.decode``: PyJWT's
+generic pipeline measured 79 us per token against 37 us here (the RSA verify alone is 28 us),
+and it imports in 70 ms against 15 ms; the rules above are all this authorizer needs.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey, RSAPublicNumbers
+from cryptography.hazmat.primitives.hashes import SHA256
+from org_common.auth import find_token
+
+ENV_VARS = ("JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "SESSION_COOKIE_NAME")
+ALGORITHM = "RS256"
+MAX_TOKEN_LENGTH = 8192
+LEEWAY_SECONDS = 30.0
+MIN_RSA_BITS = 2048
+JWKS_TIMEOUT_SECONDS = 2.0
+JWKS_MAX_AGE_SECONDS = 3600.0
+JWKS_MIN_REFRESH_INTERVAL_SECONDS = 10.0
+JWKS_MAX_BYTES = 512 * 1024
+USER_AGENT = "cora-org-authorizer/1"
+
+_PADDING = PKCS1v15()
+_SHA256 = SHA256()
+# base64url -> standard alphabet; '+', '/' and '=' are not base64url, so map them to a byte
+# strict base64 decoding refuses.
+_B64URL = bytes.maketrans(b"-_+/=", b"+/!!!")
+
+
+class InvalidTokenError(Exception):
+    """A token that must not be accepted; ``reason`` is a fixed word safe to log."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ConfigError(ValueError):
+    """The environment does not configure the authorizer; the message names every problem."""
+
+
+class JWKSError(Exception):
+    """The JWKS could not be fetched or holds no usable key."""
+
+
+def log(level: str, message: str, **fields: object) -> None:
+    """Write one structured JSON log line to stdout (Lambda ships it to CloudWatch)."""
+    record: dict[str, object] = {"level": level, "logger": "authorizer", "message": message}
+    record.update(fields)
+    record["timestamp"] = round(time.time(), 3)
+    try:
+        sys.stdout.write(json.dumps(record, default=str) + "\n")
+        sys.stdout.flush()
+    except Exception:
+        return  # a broken log stream must not turn a deny into a crash
+
+
+def b64url_decode(segment: str) -> bytes:
+    """Strict, canonical, unpadded base64url (RFC 7515); raises ``ValueError`` otherwise.
+
+    Canonical: the unused low bits of the last character must be zero, so one value has one
+    spelling (no alternative signature strings for the same token).
+    """
+    data = segment.encode("ascii").translate(_B64URL)
+    decoded = binascii.a2b_base64(data + b"=" * (-len(data) % 4), strict_mode=True)
+    if binascii.b2a_base64(decoded, newline=False).rstrip(b"=") != data:
+        raise ValueError("non-canonical base64url")
+    return decoded
+
+
+def _json_object(segment: str) -> dict[str, Any]:
+    try:
+        value = json.loads(b64url_decode(segment))
+    except (ValueError, RecursionError):
+        raise InvalidTokenError("malformed") from None
+    if not isinstance(value, dict):
+        raise InvalidTokenError("malformed")
+    return value
+
+
+# --- JWKS ---------------------------------------------------------------------------------
+
+
+def parse_jwks(document: object) -> dict[str, RSAPublicKey]:
+    """The usable RS256 verification keys of a JWKS document, by ``kid``.
+
+    Keys that are not RSA, not for signatures, for another algorithm, shorter than 2048 bits,
+    without a ``kid`` or malformed are skipped; for a repeated ``kid`` the first key wins.
+    """
+    keys: dict[str, RSAPublicKey] = {}
+    entries = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        return keys
+    for jwk in entries:
+        if not isinstance(jwk, dict) or jwk.get("kty") != "RSA":
+            continue
+        if jwk.get("use", "sig") != "sig" or jwk.get("alg", ALGORITHM) != ALGORITHM:
+            continue
+        kid, n_text, e_text = jwk.get("kid"), jwk.get("n"), jwk.get("e")
+        if not (isinstance(kid, str) and kid and isinstance(n_text, str) and isinstance(e_text, str)):
+            continue
+        if kid in keys:
+            continue
+        try:
+            n = int.from_bytes(b64url_decode(n_text), "big")
+            e = int.from_bytes(b64url_decode(e_text), "big")
+            if n.bit_length() < MIN_RSA_BITS:
+                continue
+            keys[kid] = RSAPublicNumbers(e, n).public_key()
+        except ValueError:
+            continue
+    return keys
+
+
+_ssl_context: Any = None
+
+
+def _https_context() -> Any:
+    """One TLS context per container, trusting certifi's CA bundle when it is installed."""
+    global _ssl_context
+    if _ssl_context is None:
+        import ssl
+
+        try:
+            import certifi
+
+            _ssl_context = ssl.create_default_context(cafile=certifi.where())
+        except ImportError:
+            _ssl_context = ssl.create_default_context()
+    return _ssl_context
+
+
+def fetch_jwks(url: str, timeout: float = JWKS_TIMEOUT_SECONDS) -> dict[str, RSAPublicKey]:
+    """GET the JWKS at ``url`` and parse it; raises on any failure or if no key is usable.
+
+    ``timeout`` bounds connecting and every read, and the whole body must arrive within it.
+    """
+    import urllib.request  # only on a (rare) fetch: it costs ~25 ms of import
+
+    request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": USER_AGENT})
+    context = _https_context() if url.startswith("https:") else None
+    deadline = time.monotonic() + timeout
+    with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+        if response.status != 200:
+            raise JWKSError(f"HTTP {response.status}")
+        body = bytearray()
+        while True:
+            if time.monotonic() > deadline:
+                raise JWKSError(f"the body took more than {timeout} s")
+            chunk = response.read1(65536)
+            if not chunk:
+                break
+            body += chunk
+            if len(body) > JWKS_MAX_BYTES:
+                raise JWKSError(f"larger than {JWKS_MAX_BYTES} bytes")
+    try:
+        document = json.loads(bytes(body))
+    except (ValueError, RecursionError):
+        raise JWKSError("not JSON") from None
+    keys = parse_jwks(document)
+    if not keys:
+        raise JWKSError("no usable RS256 key (RSA, >= 2048 bits, with a kid)")
+    return keys
+
+
+class JWKSKeyCache:
+    """Verification keys by ``kid``, fetched from ``url`` and kept across invocations."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = JWKS_TIMEOUT_SECONDS,
+        max_age: float = JWKS_MAX_AGE_SECONDS,
+        min_refresh_interval: float = JWKS_MIN_REFRESH_INTERVAL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.max_age = max_age
+        self.min_refresh_interval = min_refresh_interval
+        self.clock = clock
+        self.keys: dict[str, RSAPublicKey] = {}
+        self.fetched_at: float | None = None
+        self.attempted_at: float | None = None
+        self.fetches = 0
+
+    @property
+    def loaded(self) -> bool:
+        """True once a fetch has succeeded."""
+        return self.fetched_at is not None
+
+    def get(self, kid: str) -> RSAPublicKey | None:
+        """The key for ``kid``, refreshing the set first if ``kid`` is unknown or the set old."""
+        now = self.clock()
+        key = self.keys.get(kid)
+        if key is not None and self.fetched_at is not None and now - self.fetched_at < self.max_age:
+            return key
+        self.refresh(now)
+        return self.keys.get(kid)
+
+    def refresh(self, now: float | None = None) -> bool:
+        """Fetch the set unless the last attempt was too recent; True if it was replaced."""
+        now = self.clock() if now is None else now
+        if self.attempted_at is not None and now - self.attempted_at < self.min_refresh_interval:
+            return False
+        self.attempted_at = now
+        self.fetches += 1
+        try:
+            keys = fetch_jwks(self.url, self.timeout)
+        except Exception as exc:
+            log(
+                "ERROR",
+                "jwks_fetch_failed",
+                jwks_url=self.url,
+                error_type=type(exc).__name__,
+                error=str(exc)[:300],
+                cached_keys=len(self.keys),
+            )
+            return False
+        self.keys, self.fetched_at = keys, now
+        log("INFO", "jwks_refreshed", jwks_url=self.url, kids=sorted(keys))
+        return True
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def verify_token(
+    token: str,
+    keys: JWKSKeyCache,
+    *,
+    issuer: str,
+    audiences: frozenset[str],
+    now: float,
+    leeway: float = LEEWAY_SECONDS,
+) -> dict[str, Any]:
+    """The claims of a valid RS256 token; raises :class:`InvalidTokenError` with the reason."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidTokenError("too_long")
+    if not token.isascii() or token.count(".") != 2:
+        raise InvalidTokenError("malformed")
+    header_b64, payload_b64, signature_b64 = token.split(".")
+    header = _json_object(header_b64)
+    if header.get("alg") != ALGORITHM:
+        raise InvalidTokenError("alg_not_allowed")
+    if "crit" in header:
+        raise InvalidTokenError("crit_header")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise InvalidTokenError("no_kid")
+    try:
+        signature = b64url_decode(signature_b64)
+    except ValueError:
+        raise InvalidTokenError("malformed") from None
+    if not signature:
+        raise InvalidTokenError("malformed")
+    key = keys.get(kid)
+    if key is None:
+        raise InvalidTokenError("unknown_kid" if keys.loaded else "jwks_unavailable")
+    try:
+        key.verify(signature, f"{header_b64}.{payload_b64}".encode("ascii"), _PADDING, _SHA256)
+    except InvalidSignature:
+        raise InvalidTokenError("bad_signature") from None
+    claims = _json_object(payload_b64)
+    exp = _number(claims.get("exp"))
+    if exp is None:
+        raise InvalidTokenError("no_exp")
+    if now >= exp + leeway:
+        raise InvalidTokenError("expired")
+    if "nbf" in claims:
+        nbf = _number(claims["nbf"])
+        if nbf is None or now + leeway < nbf:
+            raise InvalidTokenError("not_yet_valid")
+    if "iat" in claims:
+        iat = _number(claims["iat"])
+        if iat is None or now + leeway < iat:
+            raise InvalidTokenError("issued_in_future")
+    if claims.get("iss") != issuer:
+        raise InvalidTokenError("wrong_issuer")
+    aud = claims.get("aud")
+    if not (
+        (isinstance(aud, str) and aud in audiences)
+        or (isinstance(aud, list) and any(isinstance(a, str) and a in audiences for a in aud))
+    ):
+        raise InvalidTokenError("wrong_audience")
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise InvalidTokenError("no_subject")
+    return claims
+
+
+# --- configuration and responses ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Config:
+    """The authorizer's settings (see the module docstring)."""
+
+    jwks_url: str
+    issuer: str
+    audiences: frozenset[str]
+    cookie_name: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Config:
+        """Read and check the four variables; :class:`ConfigError` lists every problem."""
+        values = {name: (environ.get(name) or "").strip() for name in ENV_VARS}
+        problems = [f"{name} is not set" for name, value in values.items() if not value]
+        url = values["JWKS_URL"]
+        if url:
+            parts = urlsplit(url)
+            local = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+            if not (parts.scheme == "https" and parts.hostname) and not local:
+                problems.append(f"JWKS_URL must be an https:// URL, got {url[:200]!r}")
+        audiences = frozenset(a.strip() for a in values["JWT_AUDIENCE"].split(",") if a.strip())
+        if values["JWT_AUDIENCE"] and not audiences:
+            problems.append("JWT_AUDIENCE names no audience")
+        cookie = values["SESSION_COOKIE_NAME"]
+        if cookie and any(c in cookie for c in ";=, \t\"'"):
+            problems.append(f"SESSION_COOKIE_NAME {cookie!r} is not a cookie name")
+        if problems:
+            raise ConfigError("; ".join(problems))
+        return cls(url, values["JWT_ISSUER"], audiences, cookie)
+
+
+def _is_policy_event(event: object) -> bool:
+    """True for payload 1.0 (REST, or HTTP API 1.0) events, which need an IAM policy."""
+    return isinstance(event, dict) and (
+        "methodArn" in event or event.get("version") == "1.0" or event.get("type") == "TOKEN"
+    )
+
+
+def _stage_resource(method_arn: object) -> str | None:
+    """``arn:aws:execute-api:region:account:api/stage/*`` from a method ARN, or None."""
+    if not isinstance(method_arn, str) or not method_arn.startswith("arn:"):
+        return None
+    api, _, rest = method_arn.partition("/")
+    stage = rest.partition("/")[0]
+    if api.count(":") != 5 or not stage or "*" in api or "*" in stage:
+        return None
+    return f"{api}/{stage}/*"
+
+
+def claims_context(claims: Mapping[str, Any]) -> dict[str, str | int | float | bool]:
+    """The claims API Gateway can carry in an authorizer context (primitive values only)."""
+    context: dict[str, str | int | float | bool] = {}
+    for name, value in claims.items():
+        if isinstance(value, str | bool | int) or (isinstance(value, float) and math.isfinite(value)):
+            context[name] = value
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            context[name] = " ".join(value)
+    return context
+
+
+def _policy(principal: str, effect: str, resource: str) -> dict[str, Any]:
+    return {
+        "principalId": principal,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+        },
+    }
+
+
+def deny_response(event: object) -> dict[str, Any]:
+    """The deny answer in the event's format (a simple response unless it is a 1.0 event)."""
+    if _is_policy_event(event):
+        return {**_policy("anonymous", "Deny", "*"), "context": {}}
+    return {"isAuthorized": False, "context": {}}
+
+
+def _request_fields(event: object, context: object) -> dict[str, object]:
+    fields: dict[str, object] = {"aws_request_id": getattr(context, "aws_request_id", None)}
+    if isinstance(event, dict):
+        request_context = event.get("requestContext")
+        if isinstance(request_context, dict) and isinstance(request_context.get("requestId"), str):
+            fields["request_id"] = request_context["requestId"][:100]
+        for name in ("routeArn", "methodArn"):
+            if isinstance(event.get(name), str):
+                fields["route"] = event[name][:300]
+    return fields
+
+
+class Authorizer:
+    """Decides one authorizer event. Build it with a :class:`Config` or :meth:`from_env`."""
+
+    def __init__(
+        self,
+        config: Config | None,
+        *,
+        config_error: str = "",
+        keys: JWKSKeyCache | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.config_error = config_error
+        self.keys = keys if keys is not None or config is None else JWKSKeyCache(config.jwks_url)
+        self.clock = clock
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Authorizer:
+        try:
+            return cls(Config.from_env(environ))
+        except ConfigError as exc:
+            return cls(None, config_error=str(exc))
+
+    def __call__(self, event: object, context: object = None) -> dict[str, Any]:
+        """The allow or deny response for ``event``; never raises."""
+        source: str | None = None
+        try:
+            if self.config is None or self.keys is None:
+                return self._deny(event, context, "config_error", level="ERROR", detail=self.config_error)
+            found = find_token(event, self.config.cookie_name)
+            if found is None:
+                return self._deny(event, context, "no_token")
+            token, source = found
+            try:
+                claims = verify_token(
+                    token,
+                    self.keys,
+                    issuer=self.config.issuer,
+                    audiences=self.config.audiences,
+                    now=self.clock(),
+                )
+            except InvalidTokenError as rejected:
+                return self._deny(event, context, rejected.reason, token_source=source)
+            return self._allow(event, context, claims, source)
+        except Exception as exc:
+            return self._deny(event, context, "internal_error", level="ERROR", error_type=type(exc).__name__)
+
+    def _allow(self, event: object, context: object, claims: dict[str, Any], source: str) -> dict[str, Any]:
+        subject: str = claims["sub"]
+        auth_context = claims_context(claims)
+        if not _is_policy_event(event):
+            return {"isAuthorized": True, "context": auth_context}
+        resource = _stage_resource(event.get("methodArn") if isinstance(event, dict) else None)
+        if resource is None:
+            return self._deny(event, context, "bad_method_arn", token_source=source)
+        return {**_policy(subject, "Allow", resource), "context": auth_context}
+
+    def _deny(
+        self, event: object, context: object, reason: str, *, level: str = "WARNING", **fields: object
+    ) -> dict[str, Any]:
+        log(level, "deny", reason=reason, **fields, **_request_fields(event, context))
+        return deny_response(event)
+
+
+_current: tuple[tuple[str | None, ...], Authorizer] | None = None
+
+
+def current_authorizer() -> Authorizer:
+    """The container's authorizer, rebuilt (with a fresh key cache) if the environment changed."""
+    global _current
+    env = tuple(os.environ.get(name) for name in ENV_VARS)
+    if _current is None or _current[0] != env:
+        _current = (env, Authorizer.from_env(os.environ))
+    return _current[1]
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    """API Gateway REQUEST authorizer entry point (payload 2.0 simple response or 1.0 policy)."""
+    try:
+        return current_authorizer()(event, context)
+    except Exception:
+        try:
+            return deny_response(event)
+        except Exception:
+            return {"isAuthorized": False, "context": {}}
