@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from importlib import resources
 from typing import TypeAlias
 
 from manifest_gen.generated import JSON_MARKER_KEY, MARKER, GeneratedFile
 from manifest_gen.model import EXPECTED_RUNTIME, MANIFEST_PATH, ProductionLambda
 
+_STRING = json.encoder.encode_basestring  # the C string encoder json.dumps uses
 SCHEMA_RESOURCE = "lambda_workflow_manifest.schema.json"
 SOURCE_OF_TRUTH = "app.py: the synthesized CDK app (cora:* metadata of each StandardLambda in cdk.out)"
 
@@ -34,8 +34,36 @@ def manifest_document(lambdas: Iterable[ProductionLambda]) -> dict[str, JsonValu
 
 def render_manifest(lambdas: Iterable[ProductionLambda]) -> GeneratedFile:
     """The manifest file: two-space indented JSON, UTF-8, one trailing newline."""
-    text = json.dumps(manifest_document(lambdas), indent=2, ensure_ascii=False) + "\n"
-    return GeneratedFile(MANIFEST_PATH, text)
+    return GeneratedFile(MANIFEST_PATH, dump_json(manifest_document(lambdas)) + "\n")
+
+
+def dump_json(value: JsonValue, level: int = 0) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False)``, byte for byte, several times faster.
+
+    With ``indent`` the standard library falls back to its pure-Python encoder; `check` renders
+    the manifest on every run, so this plain recursion keeps it cheap.
+    """
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        inner = "\n" + "  " * (level + 1)
+        items = (f"{_STRING(key)}: {dump_json(item, level + 1)}" for key, item in value.items())
+        return "{" + inner + ("," + inner).join(items) + "\n" + "  " * level + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        inner = "\n" + "  " * (level + 1)
+        return (
+            "["
+            + inner
+            + ("," + inner).join(dump_json(item, level + 1) for item in value)
+            + "\n"
+            + "  " * level
+            + "]"
+        )
+    if isinstance(value, str):
+        return _STRING(value)
+    return json.dumps(value)
 
 
 def manifest_function_names(document: object) -> list[str] | None:
@@ -54,6 +82,8 @@ def manifest_function_names(document: object) -> list[str] | None:
 
 def manifest_schema() -> dict[str, JsonValue]:
     """The JSON Schema (draft 2020-12) of the manifest, as shipped in the package."""
+    from importlib import resources  # only tests and tools read the schema: keep `check` light
+
     text = resources.files("manifest_gen").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
     schema: dict[str, JsonValue] = json.loads(text)
     return schema

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -95,6 +93,9 @@ def assembly_is_stale(project_root: Path, cdk_out: Path) -> bool:
 
 def synthesize(project_root: Path, command: Sequence[str] = SYNTH_COMMAND) -> None:
     """Run `cdk synth` in ``project_root``; its own errors stream to stderr."""
+    import shutil
+    import subprocess
+
     if shutil.which(command[0]) is None:
         raise ProjectError(
             f"cannot synthesize: {command[0]} is not on PATH (install Node.js, then run `npm ci`)"

@@ -146,7 +146,40 @@ def _function_resources(fn: SyntheticLambda) -> dict[str, Any]:
     }
     metadata.update(fn.extra_metadata)
     metadata = {key: value for key, value in metadata.items() if value is not None}
-    return {
+    resources: dict[str, Any] = {}
+    for index, item in enumerate(fn.routes):
+        key = f"{cid}Route{index}"
+        resources[f"{key}Integration"] = {
+            "Type": "AWS::ApiGatewayV2::Integration",
+            "Properties": {
+                "ApiId": {"Ref": "ApiIdParameter"},
+                "IntegrationType": "AWS_PROXY",
+                "IntegrationUri": {"Ref": f"{cid}Live3A4B5C6D"},
+                "PayloadFormatVersion": "2.0",
+            },
+            "Metadata": {"aws:cdk:path": f"{fn.stack}/{cid}/{key}/Integration/Resource"},
+        }
+        resources[f"{key}Permission"] = {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Ref": f"{cid}Live3A4B5C6D"},
+                "Principal": "apigateway.amazonaws.com",
+                "SourceArn": {"Fn::Join": ["", ["arn:aws:execute-api:", {"Ref": "AWS::Region"}, ":*"]]},
+            },
+            "Metadata": {"aws:cdk:path": f"{fn.stack}/{cid}/{key}/Permission"},
+        }
+        resources[key] = {
+            "Type": "AWS::ApiGatewayV2::Route",
+            "Properties": {
+                "ApiId": {"Ref": "ApiIdParameter"},
+                "RouteKey": f"{item['method']} {item['path']}",
+                "AuthorizationType": "NONE" if item["auth"] == "public" else "CUSTOM",
+                "Target": {"Fn::Join": ["", ["integrations/", {"Ref": f"{key}Integration"}]]},
+            },
+            "Metadata": {"aws:cdk:path": f"{fn.stack}/{cid}/{key}/Resource"},
+        }
+    return resources | {
         f"{cid}FunctionServiceRole1A2B3C4D": {
             "Type": "AWS::IAM::Role",
             "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}},

@@ -10,11 +10,13 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from syrupy.assertion import SnapshotAssertion
 
 from manifest_gen.assembly import read_cloud_assembly
 from manifest_gen.generated import MARKER, is_generated
-from manifest_gen.manifest import manifest_schema
+from manifest_gen.manifest import dump_json, manifest_schema
 from manifest_gen.model import COVERAGE_GUARD_PATH, MANIFEST_PATH, REUSABLE_WORKFLOW_PATH
 from manifest_gen.outputs import expected_files
 from manifest_gen.pins import ACTION_PINS
@@ -312,3 +314,18 @@ class TestAllWorkflows:
         ]
         assert len(checkouts) == 2
         assert all(step["with"]["persist-credentials"] is False for step in checkouts)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_the_manifest_json_writer_matches_json_dumps(value: Any) -> None:
+    assert dump_json(value) == json.dumps(value, indent=2, ensure_ascii=False)
