@@ -96,12 +96,23 @@ def synthesize(project_root: Path, command: Sequence[str] = SYNTH_COMMAND) -> No
     import shutil
     import subprocess
 
-    if shutil.which(command[0]) is None:
+    # cdk.json runs the app with `python3 ...`: let that be this interpreter (its virtualenv).
+    path = os.environ.get("PATH", "")
+    interpreter_dir = str(Path(sys.executable).parent)
+    if path.split(os.pathsep)[0] != interpreter_dir:
+        path = interpreter_dir + os.pathsep + path
+    if shutil.which(command[0], path=path) is None:
         raise ProjectError(
             f"cannot synthesize: {command[0]} is not on PATH (install Node.js, then run `npm ci`)"
         )
     try:
-        completed = subprocess.run(list(command), cwd=project_root, stdout=subprocess.DEVNULL, check=False)
+        completed = subprocess.run(
+            list(command),
+            cwd=project_root,
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, "PATH": path},
+            check=False,
+        )
     except OSError as error:
         raise ProjectError(f"cannot run {' '.join(command)}: {error.strerror}") from error
     if completed.returncode != 0:

@@ -131,11 +131,21 @@ class TestActionlint:
         assert len(kinds) >= 2
 
 
-def _zizmor(root: Path, *extra: str) -> tuple[int, list[dict[str, Any]]]:
+def _zizmor(inputs: list[Path], *flags: str) -> tuple[int, list[dict[str, Any]]]:
+    """zizmor's exit code and JSON findings for ``inputs`` (folders or workflow files)."""
     if not ZIZMOR.is_file():
         pytest.skip(f"zizmor is not installed next to {sys.executable}")
     completed = subprocess.run(
-        [str(ZIZMOR), "--offline", "--no-config", "--no-progress", "--format", "json", *extra, str(root)],
+        [
+            str(ZIZMOR),
+            "--offline",
+            "--no-config",
+            "--no-progress",
+            "--format",
+            "json",
+            *flags,
+            *map(str, inputs),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -149,14 +159,14 @@ def _zizmor(root: Path, *extra: str) -> tuple[int, list[dict[str, Any]]]:
 class TestZizmor:
     def test_no_findings(self, generated: GeneratedProject, large_project: Path) -> None:
         for root in (generated.root, large_project):
-            code, findings = _zizmor(root, "--strict-collection")
+            code, findings = _zizmor([root], "--strict-collection")
             assert findings == []
             assert code == 0
 
     def test_the_only_suppression_is_the_documented_self_repository_one(
         self, generated: GeneratedProject
     ) -> None:
-        code, findings = _zizmor(generated.root, "--no-ignores")
+        code, findings = _zizmor([generated.root], "--no-ignores")
         assert {finding["ident"] for finding in findings} == {"self-repository"}
         callers = [path for path in generated.files() if path.endswith("-deploy.yml")]
         assert len(findings) == len(callers)
@@ -166,7 +176,7 @@ class TestZizmor:
         workflows = tmp_path / ".github" / "workflows"
         workflows.mkdir(parents=True)
         (workflows / "canary.yml").write_text(CANARY.replace("timeout-minutes: fast\n", ""), encoding="utf-8")
-        code, findings = _zizmor(tmp_path)
+        code, findings = _zizmor([tmp_path])
         assert {"template-injection", "artipacked", "unpinned-uses"} <= {
             finding["ident"] for finding in findings
         }

@@ -261,3 +261,16 @@ class TestDoneWhen:
 
         assert self._run(root, env, "generate").returncode == 0
         assert self._run(root, env, "check").returncode == 0
+
+
+def test_the_app_runs_with_this_interpreter(tmp_path: Path) -> None:
+    """cdk.json says `python3 app.py`: synth finds this interpreter's python3 first on PATH."""
+    root = make_project(tmp_path / "project")
+    command = [
+        "sh",
+        "-c",
+        "command -v python3 > found.txt && mkdir -p cdk.out && touch cdk.out/manifest.json",
+    ]
+    ensure_cloud_assembly(root, synth_command=command, progress=lambda _: None)
+    found = Path((root / "found.txt").read_text(encoding="utf-8").strip())
+    assert found.parent == Path(sys.executable).parent
