@@ -114,7 +114,7 @@ class ApiRoutes:
     api_id_parameter: str
     authorizer_id_parameter: str
     authorizers: Mapping[str, AuthorizerFactory] = field(default_factory=dict)
-    _owners: dict[str, tuple[Route, str]] = field(default_factory=dict, init=False)
+    _owners: dict[str, tuple[Route, StandardLambda]] = field(default_factory=dict, init=False)
     _imported: dict[str, tuple[apigw.IHttpApi, apigw.IHttpRouteAuthorizer]] = field(
         default_factory=dict, init=False
     )
@@ -140,10 +140,9 @@ class ApiRoutes:
                 integration=integration,
                 authorizer=self._authorizer(route, org_authorizer, function),
             )
-            cfn = http_route.node.default_child
-            assert isinstance(cfn, cdk.CfnResource)
-            cfn.add_metadata("cora:auth", route.auth)
             if route.public_reason:
+                cfn = http_route.node.default_child
+                assert isinstance(cfn, cdk.CfnResource)
                 cfn.add_metadata("cora:publicReason", route.public_reason)
             routes.append(http_route)
         return routes
@@ -153,14 +152,14 @@ class ApiRoutes:
         for route in function.routes:
             owner = self._owners.get(route.shape)
             if owner is not None and owner[0].filename != route.filename:
-                first, first_path = owner
+                first, first_function = owner
                 problems.append(
                     Violation(
                         "CORA-R2",
                         f"{route.filename}:{route.line}",
                         f"route {route.key} is already declared as {first.key} by "
                         f"{first.filename}:{first.line} "
-                        f"({first_path}); a route belongs to exactly one Lambda: remove it from one "
+                        f"({first_function.path}); a route belongs to exactly one Lambda: remove it from one "
                         "docstring.",
                     )
                 )
@@ -177,7 +176,7 @@ class ApiRoutes:
         if problems:
             raise CoraValidationError(problems)
         for route in function.routes:
-            self._owners.setdefault(route.shape, (route, function.node.path))
+            self._owners.setdefault(route.shape, (route, function))
 
     def _known_authorizers(self) -> set[str]:
         return set(BUILTIN_AUTHORIZERS) | set(self.authorizers)

@@ -1,0 +1,31 @@
+"""200 functions synthesize: one stack per module keeps every stack far below 500 resources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.synthetic_project import write_project
+from tests.cdk_helpers import new_app, read_templates, resources
+
+pytestmark = pytest.mark.synth
+
+CLOUDFORMATION_RESOURCE_LIMIT = 500
+
+
+def test_two_hundred_functions_synthesize(tmp_path: Path) -> None:
+    from stacks import build_apps
+
+    project = write_project(tmp_path / "project", functions=200, per_module=10)
+    app = new_app(tmp_path / "cdk.out", project, app="stack")
+    build_apps(app)
+    app.synth()
+    templates = read_templates(tmp_path / "cdk.out")
+    assert len(templates) == 21  # the API stack + 20 module stacks
+    functions = [fn for t in templates.values() for fn in resources(t, "AWS::Lambda::Function").values()]
+    assert len(functions) == 200
+    assert len({fn["Properties"]["FunctionName"] for fn in functions}) == 200
+    routes = sum(len(resources(t, "AWS::ApiGatewayV2::Route")) for t in templates.values())
+    assert routes == 600
+    assert max(len(t["Resources"]) for t in templates.values()) < CLOUDFORMATION_RESOURCE_LIMIT / 2
