@@ -132,3 +132,11 @@ def test_empty_cookie_or_empty_name_is_no_token() -> None:
     event = with_cookie(load_event(V2_PROXY_EVENT), "session=")
     assert extract_token(event, "session") is None
     assert extract_token(with_cookie(event, "x=1"), "") is None
+
+
+def test_quoted_session_cookie_is_unquoted_in_both_sources() -> None:
+    event = with_cookie(load_event(V2_PROXY_EVENT), 'session="a.b.c"')
+    assert extract_token(event, "session") == "a.b.c"
+    v1 = load_event(V1_PROXY_EVENT)
+    v1["headers"]["Cookie"] = 'x=1; session = "a.b.c" '
+    assert extract_token(v1, "session") == "a.b.c"

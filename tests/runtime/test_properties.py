@@ -1,7 +1,8 @@
 """Hypothesis properties: parse_cookies, extract_token, the authorizer and the router.
 
 - nothing raises, whatever the event;
-- parse_cookies equals a first-wins model over the three sources, junk entries ignored;
+- parse_cookies equals a first-wins model over the three sources, junk entries ignored, and
+  cookie_value (the authorizer's single-cookie lookup) agrees with it;
 - extract_token equals the Bearer header when there is one, else the session cookie;
 - the authorizer allows exactly when the token it finds is a valid one; a valid token with any
   single-character change is denied.
@@ -19,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from org_common.auth import extract_token
-from org_common.cookies import parse_cookies
+from org_common.cookies import cookie_value, parse_cookies
 from org_common.routing import Request, Router
 
 from .support import AUDIENCE, COOKIE, ISSUER, JWKSServer, Keys, mint, start_jwks_server
@@ -104,7 +105,8 @@ def cookie_events(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, str]]:
     for name, value, source in pairs:
         if draw(st.booleans()):
             entries[source].append(draw(junk_entries))
-        entries[source].append(f"{name}={value}")
+        quoted = f'"{value}"' if draw(st.booleans()) else value  # RFC 6265 allows DQUOTEs
+        entries[source].append(f"{name}={quoted}")
     expected: dict[str, str] = {}
     for source in range(3):
         for name, value, where in pairs:
@@ -134,6 +136,15 @@ def test_parse_cookies_is_first_wins_over_the_three_sources(
 ) -> None:
     event, expected = case
     assert parse_cookies(event) == expected
+
+
+@SETTINGS
+@given(st.one_of(cookie_events().map(lambda case: case[0]), junk_events), st.data())
+def test_cookie_value_is_parse_cookies_lookup(event: Any, data: st.DataObject) -> None:
+    cookies = parse_cookies(event)
+    names = st.sampled_from(sorted(cookies)) | cookie_names if cookies else cookie_names
+    name = data.draw(names | st.sampled_from(["", " ", "cookie1", ";", "a b"]), label="name")
+    assert cookie_value(event, name) == cookies.get(name)
 
 
 @SETTINGS

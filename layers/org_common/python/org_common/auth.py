@@ -6,7 +6,7 @@
    ``multiValueHeaders``; for a REST ``TOKEN`` authorizer event, ``authorizationToken``.
    Only the ``Bearer`` scheme (any case) counts, and only with a credential that is one
    non-empty word: ``Basic ...``, a bare ``Bearer`` or ``Bearer a b`` are ignored;
-2. the session cookie, read from ``event.cookies`` and the Cookie headers by
+2. the session cookie, read from ``event.cookies`` and the Cookie headers with the rules of
    :func:`org_common.cookies.parse_cookies` (both sources, the seed's cookie rule).
 
 A usable Bearer header wins over the cookie even if the cookie is also present: an explicit
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from org_common.cookies import parse_cookies
+from org_common.cookies import cookie_value
 
 HEADER = "header"
 COOKIE = "cookie"
@@ -56,10 +56,9 @@ def find_token(event: object, cookie_name: str) -> tuple[str, str] | None:
         token = bearer_credential(value)
         if token is not None:
             return token, HEADER
-    if cookie_name:
-        token = parse_cookies(event).get(cookie_name)
-        if token:
-            return token, COOKIE
+    token = cookie_value(event, cookie_name)
+    if token:
+        return token, COOKIE
     return None
 
 

@@ -54,6 +54,13 @@ def cookie_strings(event: object) -> Iterator[str]:
         yield from _strings(value)
 
 
+def _unquote(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
 def parse_cookie_string(text: str, into: dict[str, str]) -> None:
     """Add the ``name=value`` pairs of one Cookie header (or one entry) to ``into``, first wins."""
     for part in text.split(";"):
@@ -61,12 +68,8 @@ def parse_cookie_string(text: str, into: dict[str, str]) -> None:
         if not sep:
             continue
         name = name.strip()
-        if not name or name in into:
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
-            value = value[1:-1]
-        into[name] = value
+        if name and name not in into:
+            into[name] = _unquote(value)
 
 
 def parse_cookies(event: object) -> dict[str, str]:
@@ -79,3 +82,17 @@ def parse_cookies(event: object) -> dict[str, str]:
     for text in cookie_strings(event):
         parse_cookie_string(text, cookies)
     return cookies
+
+
+def cookie_value(event: object, name: str) -> str | None:
+    """``parse_cookies(event).get(name)``, without building the dict (the authorizer's hot path)."""
+    if not name:
+        return None
+    for text in cookie_strings(event):
+        if name not in text:
+            continue
+        for part in text.split(";"):
+            key, sep, value = part.partition("=")
+            if sep and key.strip() == name:
+                return _unquote(value)
+    return None
