@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -230,7 +231,7 @@ def _rs256_claimed_but_empty_signature(keys: Keys) -> str:
     return forge({"alg": "RS256", "kid": keys.current.kid}, {"sub": "x"})
 
 
-DENIALS = {
+DENIALS: dict[str, Callable[[Keys], str]] = {
     "expired": lambda k: mint(k.current, exp=int(time.time()) - 3600, iat=int(time.time()) - 7200),
     "unsigned alg none": _alg_none,
     "HS256 signed with the public key": _hs256_with_public_key,
