@@ -22,15 +22,15 @@ def build_infra_app(app: cdk.App) -> list[cdk.Stack]:
 
 
 def build_stack_app(app: cdk.App) -> list[cdk.Stack]:
-    settings = AppSettings.of(app)
-    root = ProjectContext.of(app).root
+    project = ProjectContext.of(app)
+    settings = AppSettings(project.project, project.environment)
     api_stack = ApiStack(app, naming.stack_name(settings.project, settings.environment, "api"))
     routes = ApiRoutes(
         api_id_parameter=settings.api_id_parameter,
         authorizer_id_parameter=settings.authorizer_id_parameter,
     )
     stacks: list[cdk.Stack] = [api_stack]
-    for module, lambdas in group_by_module(discover_module_lambdas(root)).items():
+    for module, lambdas in group_by_module(discover_module_lambdas(project.root)).items():
         if naming.slug(module) in RESERVED_STACK_PARTS:
             raise CoraValidationError.single(
                 "CORA-A3",

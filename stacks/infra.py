@@ -8,7 +8,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from cora_constructs import CoraStack, OrgLayer, StandardLambda, defaults
-from stacks.settings import AppSettings
+from stacks.settings import AppSettings, AuthorizerSettings
 
 
 class InfraStack(CoraStack):
@@ -24,12 +24,7 @@ class InfraStack(CoraStack):
             source=defaults.AUTHORIZER_DIR,
             module="authorizer",
             org_layer=self.org_layer,
-            environment={
-                "JWKS_URL": settings.jwks_url,
-                "JWT_ISSUER": settings.jwt_issuer,
-                "JWT_AUDIENCE": settings.jwt_audience,
-                "SESSION_COOKIE_NAME": settings.session_cookie_name,
-            },
+            environment=AuthorizerSettings.of(self).environment(),
             memory_size=256,
         )
         ssm.StringParameter(

@@ -111,9 +111,8 @@ class StandardLambda(Construct):
         # Every jsii round trip costs synth time at 200 functions: a CoraStack scope already knows
         # its project as a plain Python attribute, and the construct path is looked up only when
         # there is an error to report.
-        project = getattr(scope, "project", None)
-        if not isinstance(project, ProjectContext):
-            project = getattr(cdk.Stack.of(self), "project", None)
+        self.stack = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(self)
+        project = getattr(self.stack, "project", None)
         if not isinstance(project, ProjectContext):
             project = ProjectContext.of(self)
         path = _PENDING_PATH

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigw
@@ -115,7 +116,7 @@ class ApiRoutes:
     authorizer_id_parameter: str
     authorizers: Mapping[str, AuthorizerFactory] = field(default_factory=dict)
     _owners: dict[str, tuple[Route, StandardLambda]] = field(default_factory=dict, init=False)
-    _imported: dict[str, tuple[apigw.IHttpApi, apigw.IHttpRouteAuthorizer]] = field(
+    _imported: dict[int, tuple[cdk.Stack, apigw.IHttpApi, apigw.IHttpRouteAuthorizer]] = field(
         default_factory=dict, init=False
     )
 
@@ -124,11 +125,11 @@ class ApiRoutes:
         self._check(function)
         if not function.routes:
             return []
-        api, org_authorizer = self._api_in(cdk.Stack.of(function))
+        api, org_authorizer = self._api_in(function.stack)
         integration = integrations.HttpLambdaIntegration(
             "Integration",
             function.alias,
-            payload_format_version=apigw.PayloadFormatVersion.VERSION_2_0,
+            payload_format_version=_payload_v2(),
         )
         routes = []
         for route in function.routes:
@@ -192,7 +193,8 @@ class ApiRoutes:
         return factory(scope)
 
     def _api_in(self, stack: cdk.Stack) -> tuple[apigw.IHttpApi, apigw.IHttpRouteAuthorizer]:
-        key = stack.node.path
+        # Keyed by the Python object (jsii hands back the same one): no round trip to Node.
+        key = id(stack)
         if key not in self._imported:
             scope = Construct(stack, "OrgHttpApiRef")
             api_id = ssm.StringParameter.value_for_string_parameter(scope, self.api_id_parameter)
@@ -200,12 +202,19 @@ class ApiRoutes:
                 scope, self.authorizer_id_parameter
             )
             self._imported[key] = (
+                stack,
                 apigw.HttpApi.from_http_api_attributes(scope, "HttpApi", http_api_id=api_id),
                 apigw.HttpAuthorizer.from_http_authorizer_attributes(
                     scope, "OrgAuthorizer", authorizer_id=authorizer_id, authorizer_type="CUSTOM"
                 ),
             )
-        return self._imported[key]
+        _stack, api, authorizer = self._imported[key]
+        return api, authorizer
+
+
+@cache
+def _payload_v2() -> apigw.PayloadFormatVersion:
+    return apigw.PayloadFormatVersion.VERSION_2_0
 
 
 def _route_id(route: Route) -> str:

@@ -88,6 +88,16 @@ def test_no_docstring_means_no_routes() -> None:
     assert parse_source("def lambda_handler(e, c):\n    return 1\n", "w.py") == []
 
 
+def test_a_tag_without_description() -> None:
+    (route,) = parse_docstring("Routes:\n- GET /health [public: uptime check]\n")
+    assert (route.key, route.auth, route.public_reason, route.description) == (
+        "GET /health",
+        "public",
+        "uptime check",
+        "",
+    )
+
+
 def test_description_may_contain_dashes_and_brackets() -> None:
     (route,) = parse_docstring("Routes:\n- GET /a - List - newest first [beta]\n")
     assert route.description == "List - newest first [beta]"

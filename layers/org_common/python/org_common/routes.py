@@ -30,7 +30,10 @@ PUBLIC = "public"
 
 _SECTION = re.compile(r"^\s*(?:Routes(?:\s+-\s+(?P<category>[^:]+?))?|Endpoints)\s*:\s*$")
 _ROUTE_LINE = re.compile(r"^\s*-\s+")
-_ROUTE = re.compile(r"^\s*-\s+(?P<method>\S+)\s+(?P<path>\S+)(?:\s+-\s+(?P<rest>.*?))?\s*$")
+_ROUTE = re.compile(
+    r"^\s*-\s+(?P<method>\S+)\s+(?P<path>\S+)"
+    r"(?:\s+-\s+(?P<rest>.*?)|\s+(?P<tags>\[[^\]]*\]))?\s*$"
+)
 _TAG = re.compile(r"\[(?P<name>[A-Za-z_-]+)\s*:\s*(?P<value>[^\]]*)\]\s*$")
 _SEGMENT_PARAM = re.compile(r"^\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<greedy>\+)?\}$")
 _SEGMENT_LITERAL = re.compile(r"^[A-Za-z0-9._~@!$&'()*+,;=-]+$")
@@ -138,7 +141,7 @@ def _parse_route_line(text: str, filename: str, line: int, category: str | None)
     if match is None:
         return f"cannot read route line {text.strip()!r}; {ACCEPTED}"
     method, raw_path = match.group("method"), match.group("path")
-    rest = (match.group("rest") or "").strip()
+    rest = (match.group("rest") or match.group("tags") or "").strip()
     if method.upper() != method or method not in METHODS:
         return f"unknown HTTP method {method!r} in {text.strip()!r}; {ACCEPTED}"
     path = normalise_path(raw_path)

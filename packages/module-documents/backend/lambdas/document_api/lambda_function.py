@@ -70,11 +70,18 @@ def create_document(request: Request) -> dict[str, Any]:
     fields = validate_document(request.json())
     document_id = uuid.uuid4().hex
     now = int(time.time())
-    item = {"pk": f"DOC#{document_id}", "sk": "META", "document_id": document_id, "version": 1,
-            "created_at": now, **fields}
+    item = {
+        "pk": f"DOC#{document_id}",
+        "sk": "META",
+        "document_id": document_id,
+        "version": 1,
+        "created_at": now,
+        **fields,
+    }
     table().put_item(Item=item)
-    table().put_item(Item={"pk": f"DOC#{document_id}", "sk": "VERSION#0001", "uri": fields["uri"],
-                           "created_at": now})
+    table().put_item(
+        Item={"pk": f"DOC#{document_id}", "sk": "VERSION#0001", "uri": fields["uri"], "created_at": now}
+    )
     return json_response(201, item)
 
 
@@ -90,8 +97,14 @@ def replace_document(request: Request) -> dict[str, Any]:
     version = int(item.get("version", 1)) + 1
     item.update(fields, version=version, updated_at=int(time.time()))
     table().put_item(Item=item)
-    table().put_item(Item={"pk": item["pk"], "sk": f"VERSION#{version:04d}", "uri": fields["uri"],
-                           "created_at": item["updated_at"]})
+    table().put_item(
+        Item={
+            "pk": item["pk"],
+            "sk": f"VERSION#{version:04d}",
+            "uri": fields["uri"],
+            "created_at": item["updated_at"],
+        }
+    )
     return item
 
 

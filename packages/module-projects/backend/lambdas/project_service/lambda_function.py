@@ -70,8 +70,15 @@ def create_project(request: Request) -> dict[str, Any]:
         raise HTTPError(400, "name must be 2-80 letters, digits, spaces, '_', '.' or '-'")
     project_id = uuid.uuid4().hex
     me = caller(request)
-    item = {"pk": f"PROJECT#{project_id}", "sk": "META", "project_id": project_id, "name": name,
-            "owner": me, "archived": False, "created_at": int(time.time())}
+    item = {
+        "pk": f"PROJECT#{project_id}",
+        "sk": "META",
+        "project_id": project_id,
+        "name": name,
+        "owner": me,
+        "archived": False,
+        "created_at": int(time.time()),
+    }
     table().put_item(Item=item)
     table().put_item(Item={"pk": f"PROJECT#{project_id}", "sk": f"MEMBER#{me}", "role": "owner"})
     return json_response(201, item)
@@ -109,8 +116,10 @@ def list_members(request: Request) -> dict[str, Any]:
     result = table().query(
         KeyConditionExpression=Key("pk").eq(f"PROJECT#{project_id}") & Key("sk").begins_with("MEMBER#")
     )
-    members = [{"subject": str(i["sk"]).removeprefix("MEMBER#"), "role": i.get("role")} for i in
-               result.get("Items", [])]
+    members = [
+        {"subject": str(i["sk"]).removeprefix("MEMBER#"), "role": i.get("role")}
+        for i in result.get("Items", [])
+    ]
     return {"project_id": project_id, "members": members}
 
 
