@@ -82,7 +82,7 @@ def create_document(request: Request) -> dict[str, Any]:
     table().put_item(
         Item={"pk": f"DOC#{document_id}", "sk": "VERSION#0001", "uri": fields["uri"], "created_at": now}
     )
-    return json_response(201, item)
+    return json_response(item, status=201)
 
 
 @router.route("GET /documents/{document_id}")
@@ -112,7 +112,7 @@ def replace_document(request: Request) -> dict[str, Any]:
 def delete_document(request: Request) -> dict[str, Any]:
     item = _get(request.path_params["document_id"])
     table().delete_item(Key={"pk": item["pk"], "sk": "META"})
-    return json_response(204, None)
+    return None
 
 
 @router.route("GET /documents/{document_id}/versions")

@@ -81,7 +81,7 @@ def create_project(request: Request) -> dict[str, Any]:
     }
     table().put_item(Item=item)
     table().put_item(Item={"pk": f"PROJECT#{project_id}", "sk": f"MEMBER#{me}", "role": "owner"})
-    return json_response(201, item)
+    return json_response(item, status=201)
 
 
 @router.route("GET /projects/{project_id}")
@@ -134,7 +134,7 @@ def reindex(request: Request) -> dict[str, Any]:
     _get(project_id)
     # The search index is rebuilt from the table by the indexer; this records the request.
     table().put_item(Item={"pk": f"PROJECT#{project_id}", "sk": "REINDEX", "requested_at": int(time.time())})
-    return json_response(202, {"project_id": project_id, "reindex": "queued"})
+    return json_response({"project_id": project_id, "reindex": "queued"}, status=202)
 
 
 lambda_handler = router.handler()

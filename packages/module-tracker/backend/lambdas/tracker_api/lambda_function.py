@@ -83,7 +83,7 @@ def create_task(request: Request) -> dict[str, Any]:
         **fields,
     }
     table().put_item(Item=item)
-    return json_response(201, item)
+    return json_response(item, status=201)
 
 
 def _get(request: Request) -> dict[str, Any]:
@@ -112,7 +112,7 @@ def update_task(request: Request) -> dict[str, Any]:
 def delete_task(request: Request) -> dict[str, Any]:
     item = _get(request)
     table().delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
-    return json_response(204, None)
+    return None
 
 
 lambda_handler = router.handler()

@@ -59,7 +59,7 @@ def add_comment(request: Request) -> dict[str, Any]:
         "created_at": now,
     }
     table().put_item(Item=item)
-    return json_response(201, item)
+    return json_response(item, status=201)
 
 
 lambda_handler = router.handler()
