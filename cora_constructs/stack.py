@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import aws_cdk as cdk
@@ -10,6 +11,19 @@ from constructs import Construct
 from cora_constructs import defaults
 from cora_constructs.errors import CoraValidationError
 from cora_constructs.project import APP_KIND_CONTEXT, ProjectContext
+
+_APP_CONTEXTS: dict[int, tuple[Construct, ProjectContext]] = {}
+
+
+def _app_context(scope: Construct) -> ProjectContext:
+    """The project context of ``scope``, read once per ``cdk.App`` (each read is a jsii round trip)."""
+    if not isinstance(scope, cdk.App):
+        return ProjectContext.of(scope)
+    cached = _APP_CONTEXTS.get(id(scope))
+    if cached is None or cached[0] is not scope:
+        cached = (scope, ProjectContext.of(scope))
+        _APP_CONTEXTS[id(scope)] = cached
+    return cached[1]
 
 
 class CoraStack(cdk.Stack):
@@ -34,4 +48,5 @@ class CoraStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.node.set_context(APP_KIND_CONTEXT, app_kind)
         self.app_kind = app_kind
-        self.project = ProjectContext.of(self)
+        # Context is fixed once an app has children, so the app's is read once and shared.
+        self.project = dataclasses.replace(_app_context(scope), app=app_kind)
