@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from typing import Any
 
 import aws_cdk as cdk
@@ -11,6 +12,19 @@ from constructs import Construct
 from cora_constructs import defaults
 from cora_constructs.errors import CoraValidationError
 from cora_constructs.project import APP_KIND_CONTEXT, ProjectContext
+
+SYNTHESIZED_APPS_METADATA = "cora:synthesized-apps"
+"""Construct metadata (in the cloud assembly's manifest.json, never in a template) naming the
+apps one synth built, so ``cora manifest`` can tell a partial ``-c app=stack`` assembly from an
+app whose other half is gone."""
+
+
+def record_synthesized_apps(stacks: Iterable[cdk.Stack], apps: Iterable[str]) -> None:
+    """Mark every stack of this synth with the sorted list of apps it built."""
+    value = sorted(set(apps))
+    for stack in stacks:
+        stack.node.add_metadata(SYNTHESIZED_APPS_METADATA, value)
+
 
 _APP_CONTEXTS: dict[int, tuple[Construct, ProjectContext]] = {}
 

@@ -318,3 +318,37 @@ def _routes(metadata: Mapping[str, object], fail: _Fail) -> tuple[Route, ...]:
         else:
             routes[(method, path)] = Route(method, path, auth, reason, description, category)
     return tuple(routes[key] for key in sorted(routes, key=lambda key: (key[1], key[0])))
+
+
+SYNTHESIZED_APPS = "cora:synthesized-apps"
+
+
+def synthesized_apps(cdk_out: Path) -> frozenset[str] | None:
+    """The apps the synth that wrote ``cdk_out`` built (``-c app=stack`` builds one), or None
+    when the app does not record them.
+
+    The reference app marks every stack with construct metadata ``cora:synthesized-apps``; CDK
+    writes it into the stack's metadata (inline, or the artifact's ``additionalMetadataFile``),
+    never into a template. The first stack that carries it answers.
+    """
+    problems: list[str] = []
+    manifest = _load_json(cdk_out / "manifest.json", "cloud assembly manifest", problems)
+    artifacts = manifest.get("artifacts") if manifest else None
+    if not isinstance(artifacts, dict):
+        return None
+    for artifact_id in sorted(artifacts):
+        artifact = artifacts[artifact_id]
+        if not isinstance(artifact, dict) or artifact.get("type") != STACK_ARTIFACT:
+            continue
+        metadata: object = artifact.get("metadata")
+        extra = artifact.get("additionalMetadataFile")
+        if not isinstance(metadata, dict) and isinstance(extra, str):
+            metadata = _load_json(cdk_out / extra, f"metadata of stack {artifact_id}", problems)
+        if not isinstance(metadata, Mapping):
+            continue
+        for entries in metadata.values():
+            for entry in entries if isinstance(entries, list) else ():
+                data = entry.get("data") if isinstance(entry, dict) else None
+                if entry.get("type") == SYNTHESIZED_APPS and isinstance(data, list):
+                    return frozenset(str(app) for app in data)
+    return None

@@ -11,13 +11,13 @@ import json
 import sys
 from pathlib import Path
 
-from manifest_gen.assembly import read_cloud_assembly
+from manifest_gen.assembly import read_cloud_assembly, synthesized_apps
 from manifest_gen.drift import Problem, find_drift
 from manifest_gen.errors import ManifestGenError
 from manifest_gen.generated import REGENERATE_COMMAND, GeneratedFile
-from manifest_gen.model import ProductionLambda
+from manifest_gen.model import MANIFEST_PATH, ProductionLambda
 from manifest_gen.outputs import expected_files
-from manifest_gen.synth import ensure_cloud_assembly, find_project_root
+from manifest_gen.synth import ensure_cloud_assembly, find_project_root, synthesize
 from manifest_gen.writer import apply_plan, plan_generation, read_project_files
 
 EXIT_OK = 0
@@ -84,8 +84,35 @@ def _load(args: argparse.Namespace) -> tuple[Path, tuple[ProductionLambda, ...],
     if not project_root.is_dir():
         raise ManifestGenError(f"project root {project_root} is not a folder")
     cdk_out = ensure_cloud_assembly(project_root, args.cdk_out)
+    missing = _apps_missing_from(cdk_out, project_root)
+    if missing and args.cdk_out is None:
+        # The default cdk.out holds a one-app synth (`cdk synth -c app=stack`): judging the
+        # manifest by it would drop the other app's Lambdas, so synthesize both apps first.
+        print(f"cdk.out holds no {' or '.join(missing)} app: synthesizing both apps…", file=sys.stderr)
+        synthesize(project_root)
+        missing = _apps_missing_from(cdk_out, project_root)
+    if missing:
+        raise ManifestGenError(
+            f"{cdk_out} was synthesized without the {' and '.join(missing)} app (-c app=...), but "
+            f"{MANIFEST_PATH} lists its Lambdas: synthesize both apps (`cora synth`, or `cdk synth` "
+            "without -c app) and run again"
+        )
     lambdas = read_cloud_assembly(cdk_out)
     return project_root, lambdas, expected_files(lambdas)
+
+
+def _apps_missing_from(cdk_out: Path, project_root: Path) -> list[str]:
+    """Apps the committed manifest has Lambdas of that the assembly's synth did not build."""
+    built = synthesized_apps(cdk_out)
+    if built is None:
+        return []
+    try:
+        document = json.loads((project_root / MANIFEST_PATH).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    functions = document.get("functions") if isinstance(document, dict) else None
+    listed = {entry.get("app") for entry in functions or [] if isinstance(entry, dict)}
+    return sorted(app for app in listed if isinstance(app, str) and app not in built)
 
 
 def _generate(args: argparse.Namespace) -> int:

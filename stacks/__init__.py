@@ -7,6 +7,7 @@ import aws_cdk as cdk
 from cora_constructs import ApiRoutes, CoraValidationError, defaults, naming
 from cora_constructs.apps.discovery import discover_module_lambdas, group_by_module
 from cora_constructs.project import ProjectContext
+from cora_constructs.stack import record_synthesized_apps
 from stacks.api import ApiStack
 from stacks.infra import InfraStack
 from stacks.module import ModuleStack
@@ -59,9 +60,11 @@ def build_apps(app: cdk.App) -> list[cdk.Stack]:
             f"app={which!r} is not an app of this project: use -c app=stack, -c app=infra, or no "
             "app context to synthesize both.",
         )
+    apps = defaults.APP_KINDS if which in (None, "", "both") else (which,)
     stacks: list[cdk.Stack] = []
-    if which in (None, "", "both", defaults.APP_INFRA):
+    if defaults.APP_INFRA in apps:
         stacks += build_infra_app(app)
-    if which in (None, "", "both", defaults.APP_STACK):
+    if defaults.APP_STACK in apps:
         stacks += build_stack_app(app)
+    record_synthesized_apps(stacks, apps)
     return stacks
