@@ -183,3 +183,11 @@ def test_digest_handler_scans_the_table(table: Any, capsys: pytest.CaptureFixtur
     assert digest.lambda_handler({"source": "aws.events"}, None) == {"open_tasks_by_owner": {"a": 1}}
     line = json.loads(capsys.readouterr().out.strip())
     assert line == {"event": "tracker_digest", "owners": 1, "open_tasks": 1}
+
+
+def test_module_table_needs_table_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from org_common.tables import module_table
+
+    monkeypatch.delenv("TABLE_NAME", raising=False)
+    with pytest.raises(RuntimeError, match="TABLE_NAME is not set"):
+        module_table()

@@ -84,7 +84,8 @@ class Request:
     ``authorizer`` is the authorizer context (2.0 ``requestContext.authorizer.lambda``, or the
     JWT authorizer's ``jwt.claims``; 1.0 ``requestContext.authorizer``); ``claims`` is the
     identity claims: ``authorizer["claims"]`` when that is a dict (Cognito / JWT authorizers),
-    else ``authorizer`` itself (the org Lambda authorizer puts ``sub`` etc. in its context).
+    else ``authorizer`` itself (the org Lambda authorizer puts ``sub`` etc. in its context);
+    ``subject`` is the claim ``sub``, or a 401.
     """
 
     __slots__ = ("_body", "_headers", "_json", "context", "event", "method", "path", "path_params", "route")
@@ -196,6 +197,14 @@ class Request:
         if isinstance(jwt, dict) and isinstance(jwt.get("claims"), dict):
             return dict(jwt["claims"])
         return auth
+
+    @property
+    def subject(self) -> str:
+        """The authenticated caller (the claim ``sub``); a 401 when the request carries none."""
+        value = self.claims.get("sub")
+        if not isinstance(value, str) or not value:
+            raise HTTPError(401, "no authenticated subject on this request")
+        return value
 
     @property
     def claims(self) -> dict[str, Any]:

@@ -12,27 +12,17 @@ Routes - Documents:
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from typing import Any
 
 from org_common.responses import HTTPError, json_response
 from org_common.routing import Request, Router
+from org_common.tables import module_table
 
 router = Router(__doc__, source=__file__)
 
 CONTENT_TYPES = ("application/pdf", "text/markdown", "text/plain", "image/png", "image/jpeg")
-_table: Any = None
-
-
-def table() -> Any:
-    global _table
-    if _table is None:
-        import boto3
-
-        _table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
-    return _table
 
 
 def validate_document(body: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +38,7 @@ def validate_document(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _get(document_id: str) -> dict[str, Any]:
-    item = table().get_item(Key={"pk": f"DOC#{document_id}", "sk": "META"}).get("Item")
+    item = module_table().get_item(Key={"pk": f"DOC#{document_id}", "sk": "META"}).get("Item")
     if item is None:
         raise HTTPError(404, "document not found")
     return dict(item)
@@ -62,7 +52,7 @@ def list_documents(request: Request) -> dict[str, Any]:
     scan: dict[str, Any] = {"FilterExpression": Attr("sk").eq("META")}
     if project_id:
         scan["FilterExpression"] = scan["FilterExpression"] & Attr("project_id").eq(project_id)
-    return {"documents": table().scan(**scan).get("Items", [])}
+    return {"documents": module_table().scan(**scan).get("Items", [])}
 
 
 @router.route("POST /documents")
@@ -78,8 +68,8 @@ def create_document(request: Request) -> dict[str, Any]:
         "created_at": now,
         **fields,
     }
-    table().put_item(Item=item)
-    table().put_item(
+    module_table().put_item(Item=item)
+    module_table().put_item(
         Item={"pk": f"DOC#{document_id}", "sk": "VERSION#0001", "uri": fields["uri"], "created_at": now}
     )
     return json_response(item, status=201)
@@ -96,8 +86,8 @@ def replace_document(request: Request) -> dict[str, Any]:
     fields = validate_document(request.json())
     version = int(item.get("version", 1)) + 1
     item.update(fields, version=version, updated_at=int(time.time()))
-    table().put_item(Item=item)
-    table().put_item(
+    module_table().put_item(Item=item)
+    module_table().put_item(
         Item={
             "pk": item["pk"],
             "sk": f"VERSION#{version:04d}",
@@ -111,7 +101,7 @@ def replace_document(request: Request) -> dict[str, Any]:
 @router.route("DELETE /documents/{document_id}")
 def delete_document(request: Request) -> dict[str, Any]:
     item = _get(request.path_params["document_id"])
-    table().delete_item(Key={"pk": item["pk"], "sk": "META"})
+    module_table().delete_item(Key={"pk": item["pk"], "sk": "META"})
     return None
 
 
@@ -120,7 +110,7 @@ def list_versions(request: Request) -> dict[str, Any]:
     from boto3.dynamodb.conditions import Key
 
     document_id = request.path_params["document_id"]
-    result = table().query(
+    result = module_table().query(
         KeyConditionExpression=Key("pk").eq(f"DOC#{document_id}") & Key("sk").begins_with("VERSION#")
     )
     return {"document_id": document_id, "versions": result.get("Items", [])}

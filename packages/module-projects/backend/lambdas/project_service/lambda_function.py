@@ -23,31 +23,15 @@ from typing import Any
 
 from org_common.responses import HTTPError, json_response
 from org_common.routing import Request, Router
+from org_common.tables import module_table
 
 router = Router(__doc__, source=__file__)
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{1,79}$")
-_table: Any = None
-
-
-def table() -> Any:
-    global _table
-    if _table is None:
-        import boto3
-
-        _table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
-    return _table
-
-
-def caller(request: Request) -> str:
-    subject = request.authorizer.get("sub")
-    if not subject:
-        raise HTTPError(401, "no authenticated subject on this request")
-    return str(subject)
 
 
 def _get(project_id: str) -> dict[str, Any]:
-    item = table().get_item(Key={"pk": f"PROJECT#{project_id}", "sk": "META"}).get("Item")
+    item = module_table().get_item(Key={"pk": f"PROJECT#{project_id}", "sk": "META"}).get("Item")
     if item is None:
         raise HTTPError(404, "project not found")
     return dict(item)
@@ -57,8 +41,8 @@ def _get(project_id: str) -> dict[str, Any]:
 def list_projects(request: Request) -> dict[str, Any]:
     from boto3.dynamodb.conditions import Attr
 
-    me = caller(request)
-    items = table().scan(FilterExpression=Attr("sk").eq(f"MEMBER#{me}")).get("Items", [])
+    me = request.subject
+    items = module_table().scan(FilterExpression=Attr("sk").eq(f"MEMBER#{me}")).get("Items", [])
     return {"projects": sorted(str(item["pk"]).removeprefix("PROJECT#") for item in items)}
 
 
@@ -69,7 +53,7 @@ def create_project(request: Request) -> dict[str, Any]:
     if not isinstance(name, str) or not NAME.match(name):
         raise HTTPError(400, "name must be 2-80 letters, digits, spaces, '_', '.' or '-'")
     project_id = uuid.uuid4().hex
-    me = caller(request)
+    me = request.subject
     item = {
         "pk": f"PROJECT#{project_id}",
         "sk": "META",
@@ -79,8 +63,8 @@ def create_project(request: Request) -> dict[str, Any]:
         "archived": False,
         "created_at": int(time.time()),
     }
-    table().put_item(Item=item)
-    table().put_item(Item={"pk": f"PROJECT#{project_id}", "sk": f"MEMBER#{me}", "role": "owner"})
+    module_table().put_item(Item=item)
+    module_table().put_item(Item={"pk": f"PROJECT#{project_id}", "sk": f"MEMBER#{me}", "role": "owner"})
     return json_response(item, status=201)
 
 
@@ -92,7 +76,7 @@ def get_project(request: Request) -> dict[str, Any]:
 @router.route("PUT /projects/{project_id}")
 def update_project(request: Request) -> dict[str, Any]:
     item = _get(request.path_params["project_id"])
-    if item.get("owner") != caller(request):
+    if item.get("owner") != request.subject:
         raise HTTPError(403, "only the project owner may change it")
     body = request.json()
     if "name" in body:
@@ -103,7 +87,7 @@ def update_project(request: Request) -> dict[str, Any]:
         if not isinstance(body["archived"], bool):
             raise HTTPError(400, "archived must be true or false")
         item["archived"] = body["archived"]
-    table().put_item(Item=item)
+    module_table().put_item(Item=item)
     return item
 
 
@@ -113,7 +97,7 @@ def list_members(request: Request) -> dict[str, Any]:
 
     project_id = request.path_params["project_id"]
     _get(project_id)
-    result = table().query(
+    result = module_table().query(
         KeyConditionExpression=Key("pk").eq(f"PROJECT#{project_id}") & Key("sk").begins_with("MEMBER#")
     )
     members = [
@@ -133,7 +117,9 @@ def reindex(request: Request) -> dict[str, Any]:
     project_id = request.path_params["project_id"]
     _get(project_id)
     # The search index is rebuilt from the table by the indexer; this records the request.
-    table().put_item(Item={"pk": f"PROJECT#{project_id}", "sk": "REINDEX", "requested_at": int(time.time())})
+    module_table().put_item(
+        Item={"pk": f"PROJECT#{project_id}", "sk": "REINDEX", "requested_at": int(time.time())}
+    )
     return json_response({"project_id": project_id, "reindex": "queued"}, status=202)
 
 

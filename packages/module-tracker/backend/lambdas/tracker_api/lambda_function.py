@@ -11,35 +11,17 @@ Routes - Tasks:
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from typing import Any
 
 from org_common.responses import HTTPError, json_response
 from org_common.routing import Request, Router
+from org_common.tables import module_table
 
 router = Router(__doc__, source=__file__)
 
 STATUSES = ("open", "in_progress", "done")
-_table: Any = None
-
-
-def table() -> Any:
-    """The module's DynamoDB table, created on first use so cold starts stay short."""
-    global _table
-    if _table is None:
-        import boto3
-
-        _table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
-    return _table
-
-
-def owner(request: Request) -> str:
-    subject = request.authorizer.get("sub")
-    if not subject:
-        raise HTTPError(401, "no authenticated subject on this request")
-    return str(subject)
 
 
 def validate_task(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
@@ -61,7 +43,7 @@ def validate_task(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
 def list_tasks(request: Request) -> dict[str, Any]:
     from boto3.dynamodb.conditions import Key
 
-    result = table().query(KeyConditionExpression=Key("pk").eq(f"OWNER#{owner(request)}"))
+    result = module_table().query(KeyConditionExpression=Key("pk").eq(f"OWNER#{request.subject}"))
     tasks = [item for item in result.get("Items", []) if item.get("sk", "").startswith("TASK#")]
     status = request.query.get("status")
     if status:
@@ -75,20 +57,20 @@ def create_task(request: Request) -> dict[str, Any]:
     fields = validate_task(request.json(), partial=False)
     task_id = uuid.uuid4().hex
     item = {
-        "pk": f"OWNER#{owner(request)}",
+        "pk": f"OWNER#{request.subject}",
         "sk": f"TASK#{task_id}",
         "task_id": task_id,
         "status": "open",
         "created_at": int(time.time()),
         **fields,
     }
-    table().put_item(Item=item)
+    module_table().put_item(Item=item)
     return json_response(item, status=201)
 
 
 def _get(request: Request) -> dict[str, Any]:
-    key = {"pk": f"OWNER#{owner(request)}", "sk": f"TASK#{request.path_params['task_id']}"}
-    item = table().get_item(Key=key).get("Item")
+    key = {"pk": f"OWNER#{request.subject}", "sk": f"TASK#{request.path_params['task_id']}"}
+    item = module_table().get_item(Key=key).get("Item")
     if item is None:
         raise HTTPError(404, "task not found")
     return dict(item)
@@ -104,14 +86,14 @@ def update_task(request: Request) -> dict[str, Any]:
     item = _get(request)
     item.update(validate_task(request.json(), partial=True))
     item["updated_at"] = int(time.time())
-    table().put_item(Item=item)
+    module_table().put_item(Item=item)
     return item
 
 
 @router.route("DELETE /tasks/{task_id}")
 def delete_task(request: Request) -> dict[str, Any]:
     item = _get(request)
-    table().delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+    module_table().delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
     return None
 
 

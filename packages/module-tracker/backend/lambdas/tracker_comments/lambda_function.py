@@ -8,27 +8,17 @@ Routes - Comments:
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from typing import Any
 
 from org_common.responses import HTTPError, json_response
 from org_common.routing import Request, Router
+from org_common.tables import module_table
 
 router = Router(__doc__, source=__file__)
 
 MAX_COMMENT = 4000
-_table: Any = None
-
-
-def table() -> Any:
-    global _table
-    if _table is None:
-        import boto3
-
-        _table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
-    return _table
 
 
 @router.route("GET /tasks/{task_id}/comments")
@@ -36,7 +26,7 @@ def list_comments(request: Request) -> dict[str, Any]:
     from boto3.dynamodb.conditions import Key
 
     task_id = request.path_params["task_id"]
-    result = table().query(
+    result = module_table().query(
         KeyConditionExpression=Key("pk").eq(f"TASK#{task_id}") & Key("sk").begins_with("COMMENT#")
     )
     return {"task_id": task_id, "comments": result.get("Items", [])}
@@ -54,11 +44,11 @@ def add_comment(request: Request) -> dict[str, Any]:
     item = {
         "pk": f"TASK#{request.path_params['task_id']}",
         "sk": f"COMMENT#{now:012d}#{uuid.uuid4().hex[:8]}",
-        "author": request.authorizer.get("sub", "unknown"),
+        "author": request.subject,
         "text": text.strip(),
         "created_at": now,
     }
-    table().put_item(Item=item)
+    module_table().put_item(Item=item)
     return json_response(item, status=201)
 
 

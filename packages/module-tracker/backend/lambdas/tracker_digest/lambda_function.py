@@ -7,9 +7,10 @@ It has no HTTP routes: it runs on a schedule, so it is a plain StandardLambda.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from typing import Any
+
+from org_common.tables import module_table
 
 
 def summarise(items: list[dict[str, Any]]) -> dict[str, int]:
@@ -22,9 +23,7 @@ def summarise(items: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    import boto3
-
-    table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+    table = module_table()
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {}
     while True:
