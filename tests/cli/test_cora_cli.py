@@ -62,3 +62,15 @@ def test_cli_imports_no_aws_cdk() -> None:
     code = "import sys, cora_constructs.cli.main; print('aws_cdk' in sys.modules, 'jsii' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_synth_summary_says_what_was_made(reference: Synthesized) -> None:
+    from cora_constructs.cli.main import _summary
+    from manifest_gen.assembly import read_cloud_assembly
+
+    text = _summary(read_cloud_assembly(reference.outdir), reference.outdir, reference.outdir.parent)
+    lines = text.splitlines()
+    assert lines[0] == f"cora synth: wrote {reference.outdir.name}/ (4 stacks with Lambdas)"
+    assert lines[1].startswith("  stack app: 5 StandardLambda(s): cora-dev-documents-document-api, ")
+    assert lines[2] == "  infra app: 1 StandardLambda(s): cora-dev-authorizer-authorizer"
+    assert lines[3] == "  routes: 20 (1 iam, 18 org, 1 public)"
