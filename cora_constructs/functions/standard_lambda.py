@@ -164,8 +164,8 @@ class StandardLambda(Construct):
             self,
             "Function",
             function_name=self.function_name,
-            runtime=lambda_.Runtime.PYTHON_3_11,
-            architecture=lambda_.Architecture.X86_64,
+            runtime=_runtime(),
+            architecture=_architecture(),
             handler=defaults.HANDLER,
             code=lambda_.Code.from_asset(str(source_dir), exclude=ASSET_EXCLUDES),
             layers=[org.layer_version, *layers],
@@ -208,9 +208,20 @@ class StandardLambda(Construct):
 _PENDING_PATH = "\0construct-path\0"
 
 
+# Each jsii static lookup is a round trip to Node: the constants are fetched once.
 @cache
 def _default_timeout() -> cdk.Duration:
     return cdk.Duration.seconds(defaults.DEFAULT_TIMEOUT_S)
+
+
+@cache
+def _runtime() -> lambda_.Runtime:
+    return lambda_.Runtime.PYTHON_3_11
+
+
+@cache
+def _architecture() -> lambda_.Architecture:
+    return lambda_.Architecture.X86_64
 
 
 def _refuse_forbidden(path: str, forbidden: Mapping[str, object]) -> list[Violation]:
