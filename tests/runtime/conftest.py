@@ -7,7 +7,7 @@ from types import ModuleType
 
 import pytest
 
-from .support import JWKSServer, Keys, load_authorizer, make_keys, start_jwks_server
+from .support import JWKSServer, Keys, load_authorizer, make_keys, serving_jwks
 
 
 @pytest.fixture(scope="session")
@@ -22,12 +22,8 @@ def keys() -> Keys:
 
 @pytest.fixture(scope="session")
 def jwks_session(keys: Keys) -> Iterator[JWKSServer]:
-    state = start_jwks_server()
-    state.serve(keys.current)
-    yield state
-    assert state.server is not None
-    state.server.shutdown()
-    state.server.server_close()
+    with serving_jwks(keys) as state:
+        yield state
 
 
 @pytest.fixture()

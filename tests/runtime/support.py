@@ -14,6 +14,8 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -186,6 +188,19 @@ def start_jwks_server() -> JWKSServer:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     state.server = server
     return state
+
+
+@contextmanager
+def serving_jwks(keys: Keys) -> Iterator[JWKSServer]:
+    """A JWKS server on 127.0.0.1 serving ``keys.current``, shut down on exit."""
+    state = start_jwks_server()
+    state.serve(keys.current)
+    try:
+        yield state
+    finally:
+        assert state.server is not None
+        state.server.shutdown()
+        state.server.server_close()
 
 
 def closed_port_url() -> str:

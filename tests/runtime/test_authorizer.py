@@ -160,13 +160,18 @@ def test_unknown_kid_refreshes_the_jwks_rate_limited(
     assert [line["kids"] for line in refreshed] == [["key-current"], ["key-current", "key-rotated"]]
 
 
+def clocked_authorizer(module: ModuleType, jwks: JWKSServer) -> tuple[Any, list[float]]:
+    """An authorizer whose JWKS cache (max age 60 s) reads the returned clock cell."""
+    now = [0.0]
+    cache = module.JWKSKeyCache(jwks.url, clock=lambda: now[0], max_age=60.0)
+    config = module.Config(jwks.url, ISSUER, frozenset({AUDIENCE}), COOKIE)
+    return module.Authorizer(config, keys=cache), now
+
+
 def test_removed_key_is_dropped_when_the_set_expires(
     authorizer_module: ModuleType, jwks: JWKSServer, keys: Keys
 ) -> None:
-    now = [0.0]
-    cache = authorizer_module.JWKSKeyCache(jwks.url, clock=lambda: now[0], max_age=60.0)
-    config = authorizer_module.Config(jwks.url, ISSUER, frozenset({AUDIENCE}), COOKIE)
-    authorize = authorizer_module.Authorizer(config, keys=cache)
+    authorize, now = clocked_authorizer(authorizer_module, jwks)
     token = mint(keys.current)
     assert authorize(v2_with_cookie(token))["isAuthorized"]
     jwks.serve(keys.rotated)  # key-current revoked
@@ -180,10 +185,7 @@ def test_removed_key_is_dropped_when_the_set_expires(
 def test_stale_keys_stay_in_use_while_the_jwks_is_down(
     authorizer_module: ModuleType, jwks: JWKSServer, keys: Keys
 ) -> None:
-    now = [0.0]
-    cache = authorizer_module.JWKSKeyCache(jwks.url, clock=lambda: now[0], max_age=60.0)
-    config = authorizer_module.Config(jwks.url, ISSUER, frozenset({AUDIENCE}), COOKIE)
-    authorize = authorizer_module.Authorizer(config, keys=cache)
+    authorize, now = clocked_authorizer(authorizer_module, jwks)
     token = mint(keys.current)
     assert authorize(v2_with_cookie(token))["isAuthorized"]
     jwks.status = 503

@@ -23,7 +23,7 @@ from org_common.auth import extract_token
 from org_common.cookies import cookie_value, parse_cookies
 from org_common.routing import Request, Router
 
-from .support import AUDIENCE, COOKIE, ISSUER, JWKSServer, Keys, mint, start_jwks_server
+from .support import AUDIENCE, COOKIE, ISSUER, JWKSServer, Keys, mint, serving_jwks
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -197,12 +197,8 @@ def test_extract_token_prefers_a_bearer_header_then_the_cookie(
 
 @pytest.fixture(scope="module")
 def jwks_for_properties(keys: Keys) -> Iterator[JWKSServer]:
-    state = start_jwks_server()
-    state.serve(keys.current)
-    yield state
-    assert state.server is not None
-    state.server.shutdown()
-    state.server.server_close()
+    with serving_jwks(keys) as state:
+        yield state
 
 
 @pytest.fixture(scope="module")
