@@ -174,7 +174,14 @@ class StandardLambda(Construct):
             timeout=timeout or _default_timeout(),
             description=description or _first_docstring_line(handler_file) or self.function_name,
             reserved_concurrent_executions=reserved_concurrent_executions,
-            current_version_options=lambda_.VersionOptions(removal_policy=cdk.RemovalPolicy.RETAIN),
+            current_version_options=lambda_.VersionOptions(
+                removal_policy=cdk.RemovalPolicy.RETAIN,
+                # The stack app resolves the org layer from SSM at deploy time, so a new layer
+                # never changes the template or CDK's version hash. Naming the layer ARN in the
+                # version's description does: a Version is immutable, so a new ARN replaces it
+                # and publishes a new version on the new layer, and `live` moves to it.
+                description=cdk.Fn.join("", ["org layer ", org.layer_version.layer_version_arn]),
+            ),
         )
         self.alias = lambda_.Alias(
             self, "Live", alias_name=defaults.ALIAS_NAME, version=self.function.current_version

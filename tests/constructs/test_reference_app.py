@@ -100,6 +100,21 @@ def test_every_function_has_a_live_alias_on_a_retained_version(reference: Synthe
             assert template["Resources"][version_id]["UpdateReplacePolicy"] == "Retain"
 
 
+def test_a_new_org_layer_version_publishes_a_new_function_version(reference: Synthesized) -> None:
+    """The version's description carries the layer ARN: a new ARN (resolved from SSM at deploy
+    time in the stack app) changes an immutable property, so CloudFormation publishes a new
+    version and the live alias follows it."""
+    for stack, template in reference.templates.items():
+        for fn_id, fn in resources(template, "AWS::Lambda::Function").items():
+            layer = fn["Properties"]["Layers"][0]
+            (version,) = [
+                v
+                for v in resources(template, "AWS::Lambda::Version").values()
+                if v["Properties"]["FunctionName"] == {"Ref": fn_id}
+            ]
+            assert version["Properties"]["Description"] == {"Fn::Join": ["", ["org layer ", layer]]}, stack
+
+
 def test_infra_app_holds_no_module_code_and_stack_app_no_authorizer(reference: Synthesized) -> None:
     for where, (stack, fn) in functions(reference.templates).items():
         source = fn["Metadata"]["cora:source"]
