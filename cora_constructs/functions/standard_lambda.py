@@ -115,41 +115,8 @@ class StandardLambda(Construct):
         project = getattr(self.stack, "project", None)
         if not isinstance(project, ProjectContext):
             project = ProjectContext.of(self)
-        path = _PENDING_PATH
-        source_dir = Path(source) if Path(source).is_absolute() else project.root / source
-        source_dir = source_dir.resolve()
-
-        problems = _refuse_forbidden(path, forbidden)
-        org = _org_layer_ref(org_layer)
-        if org is None:
-            problems.append(
-                Violation(
-                    "CORA-L3",
-                    path,
-                    f"org_layer is {_describe(org_layer)}; every function carries the org common "
-                    "layer first: pass org_layer=OrgLayer(...) (infra app) or "
-                    "OrgLayer.from_ssm(...) (stack app)",
-                )
-            )
-        problems += check_function_source(source_dir, path)
-        relative = project.relative(source_dir, path)
-        problems += _check_app_separation(project.app, relative, path)
-        routes: tuple[Route, ...] = ()
-        handler_file = source_dir / defaults.HANDLER_FILE
-        if handler_file.is_file():
-            try:
-                routes = tuple(parse_file(str(handler_file)))
-            except RouteDocstringError as exc:
-                problems += [
-                    Violation("CORA-R1", f"{file}:{line}", f"{message} (in {path})")
-                    for file, line, message in exc.problems
-                ]
-        if problems:
-            real = self.node.path
-            raise CoraValidationError(
-                Violation(v.code, v.path.replace(path, real), v.message.replace(path, real)) for v in problems
-            )
-        assert org is not None  # problems would have been raised otherwise
+        source_dir = (Path(source) if Path(source).is_absolute() else project.root / source).resolve()
+        org, relative, routes = self._validate(project, source_dir, org_layer, forbidden)
 
         self.source = relative
         self.module = module or _module_of(relative)
@@ -172,7 +139,9 @@ class StandardLambda(Construct):
             environment=dict(environment or {}),
             memory_size=memory_size,
             timeout=timeout or _default_timeout(),
-            description=description or _first_docstring_line(handler_file) or self.function_name,
+            description=description
+            or _first_docstring_line(source_dir / defaults.HANDLER_FILE)
+            or self.function_name,
             reserved_concurrent_executions=reserved_concurrent_executions,
             current_version_options=lambda_.VersionOptions(
                 removal_policy=cdk.RemovalPolicy.RETAIN,
@@ -187,6 +156,51 @@ class StandardLambda(Construct):
             self, "Live", alias_name=defaults.ALIAS_NAME, version=self.function.current_version
         )
         self._write_metadata()
+
+    def _validate(
+        self,
+        project: ProjectContext,
+        source_dir: Path,
+        org_layer: object,
+        forbidden: Mapping[str, object],
+    ) -> tuple[OrgLayerRef, str, tuple[Route, ...]]:
+        """Check every standard at once: the org layer, its source and app, its route docstring."""
+        path = _PENDING_PATH  # the real construct path is a jsii round trip: fetched on error only
+        problems = _refuse_forbidden(path, forbidden)
+        org = _org_layer_ref(org_layer)
+        if org is None:
+            problems.append(
+                Violation(
+                    "CORA-L3",
+                    path,
+                    f"org_layer is {_describe(org_layer)}; every function carries the org common "
+                    "layer first: pass org_layer=OrgLayer(...) (infra app) or "
+                    "OrgLayer.from_ssm(...) (stack app)",
+                )
+            )
+        problems += check_function_source(source_dir, path)
+        try:
+            relative = project.relative(source_dir, path)
+        except CoraValidationError as exc:
+            problems += exc.violations
+            relative = source_dir.as_posix()
+        problems += _check_app_separation(project.app, relative, path)
+        routes: tuple[Route, ...] = ()
+        handler_file = source_dir / defaults.HANDLER_FILE
+        if handler_file.is_file():
+            try:
+                routes = tuple(parse_file(str(handler_file)))
+            except RouteDocstringError as exc:
+                problems += [
+                    Violation("CORA-R1", f"{file}:{line}", f"{message} (in {path})")
+                    for file, line, message in exc.problems
+                ]
+        if problems or org is None:
+            real = self.node.path
+            raise CoraValidationError(
+                Violation(v.code, v.path.replace(path, real), v.message.replace(path, real)) for v in problems
+            )
+        return org, relative, routes
 
     @property
     def path(self) -> str:

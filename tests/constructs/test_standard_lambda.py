@@ -156,6 +156,15 @@ def test_missing_handler_file_is_refused(project: Path) -> None:
     assert "lambda_function.py" in str(error)
 
 
+def test_source_outside_the_project_is_refused_with_the_construct_path(project: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere" / "demo_api"
+    write(outside / "lambda_function.py", HANDLER)
+    error = refusal(project, source=outside)
+    assert error.codes == ("CORA-L8",)
+    assert str(error).startswith("CORA-L8 test-stack/Demo: ")
+    assert "outside the project root" in str(error)
+
+
 def test_module_code_in_the_infra_app_is_refused(project: Path) -> None:
     stack = stack_in(project, "infra")
     with pytest.raises(CoraValidationError) as caught:
