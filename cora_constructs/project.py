@@ -9,6 +9,8 @@ from constructs import Construct
 
 from cora_constructs import defaults
 from cora_constructs.errors import CoraValidationError
+from manifest_gen.errors import ProjectError
+from manifest_gen.synth import find_project_root as find_cdk_json_folder
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,7 @@ APP_KIND_CONTEXT = "cora:app"
 
 def find_project_root(start: Path) -> Path:
     """The nearest folder holding ``cdk.json``, from ``start`` upwards; ``start`` if none."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / "cdk.json").is_file():
-            return folder
-    return start
+    try:
+        return find_cdk_json_folder(start)
+    except ProjectError:
+        return start.resolve()

@@ -40,6 +40,16 @@ def _app_context(scope: Construct) -> ProjectContext:
     return cached[1]
 
 
+def project_of(scope: Construct) -> ProjectContext:
+    """The project ``scope`` belongs to: its CoraStack's (a plain Python attribute), the app's
+    (read once per app), or, for any other construct, read from context."""
+    if isinstance(scope, cdk.App):
+        return _app_context(scope)
+    stack = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(scope)
+    project = getattr(stack, "project", None)
+    return project if isinstance(project, ProjectContext) else ProjectContext.of(scope)
+
+
 class CoraStack(cdk.Stack):
     """A stack of the ``stack`` app (functional modules) or the ``infra`` app (authorizer, layer).
 

@@ -6,8 +6,7 @@ import aws_cdk as cdk
 
 from cora_constructs import ApiRoutes, CoraValidationError, defaults, naming
 from cora_constructs.apps.discovery import discover_module_lambdas, group_by_module
-from cora_constructs.project import ProjectContext
-from cora_constructs.stack import record_synthesized_apps
+from cora_constructs.stack import project_of, record_synthesized_apps
 from stacks.api import ApiStack
 from stacks.infra import InfraStack
 from stacks.module import ModuleStack
@@ -23,7 +22,7 @@ def build_infra_app(app: cdk.App) -> list[cdk.Stack]:
 
 
 def build_stack_app(app: cdk.App) -> list[cdk.Stack]:
-    project = ProjectContext.of(app)
+    project = project_of(app)
     settings = AppSettings(project.project, project.environment)
     api_stack = ApiStack(app, naming.stack_name(settings.project, settings.environment, "api"))
     routes = ApiRoutes(

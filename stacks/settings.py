@@ -7,13 +7,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from cora_constructs import defaults
-from cora_constructs.project import ProjectContext
-
-
-def project_of(scope: Construct) -> ProjectContext:
-    """A CoraStack's project (a plain attribute), or the project read from context."""
-    project = getattr(scope, "project", None)
-    return project if isinstance(project, ProjectContext) else ProjectContext.of(scope)
+from cora_constructs.stack import project_of
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions.source_check import check_function_source
 from cora_constructs.layers.org_layer import OrgLayer, OrgLayerRef
 from cora_constructs.project import ProjectContext
+from cora_constructs.stack import project_of
 
 ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache", "tests"]
 
@@ -108,13 +109,11 @@ class StandardLambda(Construct):
         **forbidden: object,
     ) -> None:
         super().__init__(scope, construct_id)
-        # Every jsii round trip costs synth time at 200 functions: a CoraStack scope already knows
-        # its project as a plain Python attribute, and the construct path is looked up only when
+        # Every jsii round trip costs synth time at 200 functions: a CoraStack already knows its
+        # project as a plain Python attribute, and the construct path is looked up only when
         # there is an error to report.
         self.stack = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(self)
-        project = getattr(self.stack, "project", None)
-        if not isinstance(project, ProjectContext):
-            project = ProjectContext.of(self)
+        project = project_of(self.stack)
         source_dir = (Path(source) if Path(source).is_absolute() else project.root / source).resolve()
         org, relative, routes = self._validate(project, source_dir, org_layer, forbidden)
 

@@ -21,6 +21,7 @@ from cora_constructs.layers.bundling import (
     layer_fingerprint,
 )
 from cora_constructs.project import ProjectContext
+from cora_constructs.stack import project_of
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class OrgLayer(Construct):
         cache_dir: str | Path | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        project = ProjectContext.of(self)
+        project = project_of(self)
         root = Path(source_dir) if source_dir else project.root / defaults.ORG_LAYER_DIR
         if not root.is_absolute():
             root = project.root / root
