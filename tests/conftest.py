@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -16,6 +19,24 @@ os.environ.setdefault("CDK_VALIDATION", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """Execute the module at ``path`` under ``name``.
+
+    Every Lambda in the repo is a ``lambda_function`` module: loading each by file under its own
+    name keeps one from shadowing another in ``sys.modules``.
+    """
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]  # a module that failed to load is not left behind
+        raise
+    return module
 
 
 @dataclass(frozen=True)

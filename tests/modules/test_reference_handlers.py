@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -15,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.conftest import ROOT, SHARED
+from tests.conftest import ROOT, SHARED, load_module
 
 HANDLERS = sorted(ROOT.glob("packages/module-*/backend/lambdas/*/lambda_function.py"))
 V2_EVENT = json.loads((SHARED / "fixtures" / "events" / "apiGatewayProxyV2Event.json").read_text())
@@ -23,13 +21,7 @@ V1_EVENT = json.loads((SHARED / "fixtures" / "events" / "apiGatewayProxyEvent.js
 
 
 def load(path: Path) -> ModuleType:
-    name = f"cora_test_module_{path.parent.name}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module(path, f"cora_test_module_{path.parent.name}")
 
 
 def handler_named(name: str) -> ModuleType:

@@ -8,10 +8,8 @@ authorizer's own verification.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import socket
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +23,8 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
+from tests.conftest import load_module
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS_DIR = REPO / ".." / "shared" / "fixtures" / "events"
@@ -72,13 +72,7 @@ def load_authorizer() -> ModuleType:
     Every Lambda in the repo is a ``lambda_function`` module: loading it by file keeps it from
     shadowing (or being shadowed by) another one in ``sys.modules``.
     """
-    name = "cora_test_authorizer_lambda_function"
-    spec = importlib.util.spec_from_file_location(name, AUTHORIZER_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module(AUTHORIZER_PATH, "cora_test_authorizer_lambda_function")
 
 
 @dataclass
