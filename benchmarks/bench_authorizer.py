@@ -42,8 +42,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 ROOT = Path(__file__).resolve().parents[1]
-AUTHORIZER_DIR = ROOT / "lambdas" / "authorizer"
-LAYER_DIR = ROOT / "layers" / "org_common" / "python"
+AUTHORIZER_DIR = ROOT / "cora_constructs" / "authorizer"
+LAYER_DIR = ROOT  # cora_runtime is a top-level package of the repository
 EVENTS_DIR = ROOT / ".." / "shared" / "fixtures" / "events"
 
 ISSUER = "https://id.example.test/"
@@ -182,8 +182,8 @@ def main() -> None:
     with jwks_server({"keys": [jwk(key)]}) as url:
         os.environ.update(JWKS_URL=url, JWT_ISSUER=ISSUER, JWT_AUDIENCE=AUDIENCE, SESSION_COOKIE_NAME=COOKIE)
         import lambda_function as authorizer
-        from org_common.auth import extract_token
-        from org_common.cookies import parse_cookies
+        from cora_runtime.auth import extract_token
+        from cora_runtime.cookies import parse_cookies
 
         handler = authorizer.lambda_handler
         with contextlib.redirect_stdout(io.StringIO()):  # the JWKS fetch logs one line

@@ -9,8 +9,8 @@ from constructs import Construct
 
 from cora_constructs import defaults
 from cora_constructs.errors import CoraValidationError
-from manifest_gen.errors import ProjectError
-from manifest_gen.synth import find_project_root as find_cdk_json_folder
+from cora_constructs.assembly.errors import ProjectError
+from cora_constructs.assembly.synth import find_project_root as find_cdk_json_folder
 
 
 @dataclass(frozen=True)

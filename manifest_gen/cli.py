@@ -11,13 +11,13 @@ import json
 import sys
 from pathlib import Path
 
-from manifest_gen.assembly import read_cloud_assembly, synthesized_apps
+from cora_constructs.assembly.reader import read_cloud_assembly, synthesized_apps
 from manifest_gen.drift import Problem, find_drift
 from manifest_gen.errors import ManifestGenError
 from manifest_gen.generated import REGENERATE_COMMAND, GeneratedFile
 from manifest_gen.model import MANIFEST_PATH, ProductionLambda
 from manifest_gen.outputs import expected_files
-from manifest_gen.synth import ensure_cloud_assembly, find_project_root, synthesize
+from cora_constructs.assembly.synth import ensure_cloud_assembly, find_project_root, synthesize
 from manifest_gen.writer import apply_plan, plan_generation, read_project_files
 
 EXIT_OK = 0

@@ -1,31 +1,15 @@
-"""The exceptions of manifest_gen: every bad input ends as one of these, never a traceback."""
+"""The exceptions of manifest_gen: every bad input ends as one of these, never a traceback.
+
+The assembly and project errors are shared with `cora check` and `cora audit`
+(:mod:`cora_constructs.assembly.errors`); ``ManifestGenError`` is their common base.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from cora_constructs.assembly.errors import CloudAssemblyError, ProjectError
+from cora_constructs.assembly.errors import ToolError as ManifestGenError
 
-
-class ManifestGenError(Exception):
-    """A problem the user must fix; ``problems`` holds every one found, one line each.
-
-    ``str(error)`` is the first problem, followed by a count of the others, so it fits on one
-    line; the CLI prints every problem on its own line.
-    """
-
-    def __init__(self, problems: str | Iterable[str]) -> None:
-        self.problems: tuple[str, ...] = (problems,) if isinstance(problems, str) else tuple(problems)
-        if not self.problems:
-            raise ValueError("ManifestGenError needs at least one problem")
-        more = len(self.problems) - 1
-        super().__init__(self.problems[0] + (f" (and {more} more)" if more else ""))
-
-
-class CloudAssemblyError(ManifestGenError):
-    """The cloud assembly (cdk.out) is missing, unreadable or breaks the ``cora:*`` contract."""
-
-
-class ProjectError(ManifestGenError):
-    """The project root cannot be found, or `cdk synth` failed."""
+__all__ = ["CloudAssemblyError", "ManifestGenError", "ProjectError", "UnmarkedFileError"]
 
 
 class UnmarkedFileError(ManifestGenError):

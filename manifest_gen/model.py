@@ -1,53 +1,25 @@
-"""The production Lambdas of the synthesized app, as read from their ``cora:*`` metadata."""
+"""The model manifest_gen renders from: the shared assembly model (:mod:`cora_constructs.assembly.model`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from cora_constructs.assembly.model import (
+    COVERAGE_GUARD_PATH,
+    EXPECTED_RUNTIME,
+    MANIFEST_PATH,
+    REUSABLE_WORKFLOW_PATH,
+    WORKFLOWS_DIR,
+    ProductionLambda,
+    Route,
+    deploy_workflow_path,
+)
 
-WORKFLOWS_DIR = ".github/workflows"
-MANIFEST_PATH = "infrastructure/lambda_workflow_manifest.json"
-REUSABLE_WORKFLOW_PATH = f"{WORKFLOWS_DIR}/lambda-deploy-reusable.yml"
-COVERAGE_GUARD_PATH = f"{WORKFLOWS_DIR}/lambda-workflow-coverage-guard.yml"
-EXPECTED_RUNTIME = "python3.11"
-
-
-def deploy_workflow_path(function_name: str) -> str:
-    """The repository path of the deploy workflow of ``function_name``."""
-    return f"{WORKFLOWS_DIR}/lambda-{function_name}-deploy.yml"
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """One HTTP route of a Lambda, as its ``cora:routes`` metadata declares it."""
-
-    method: str
-    path: str
-    auth: str
-    public_reason: str | None
-    description: str
-    category: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ProductionLambda:
-    """One ``AWS::Lambda::Function`` built by StandardLambda (it carries ``cora:app`` metadata).
-
-    ``stack`` is the CloudFormation stack name; ``stack_id`` is the id `cdk deploy` selects the
-    stack by (its display name in the assembly). They are equal in the reference apps.
-    """
-
-    function_name: str
-    app: str
-    stack: str
-    stack_id: str
-    module: str
-    lambda_name: str
-    construct_path: str
-    lambda_dir: str
-    handler: str
-    layers: tuple[str, ...]
-    routes: tuple[Route, ...]
-
-    @property
-    def workflow_file(self) -> str:
-        return deploy_workflow_path(self.function_name)
+__all__ = [
+    "COVERAGE_GUARD_PATH",
+    "EXPECTED_RUNTIME",
+    "MANIFEST_PATH",
+    "REUSABLE_WORKFLOW_PATH",
+    "WORKFLOWS_DIR",
+    "ProductionLambda",
+    "Route",
+    "deploy_workflow_path",
+]

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cora_constructs.cli.route_table import RouteRow, render_table, route_rows
-from manifest_gen.assembly import read_cloud_assembly
-from manifest_gen.errors import ManifestGenError
-from manifest_gen.model import ProductionLambda
-from manifest_gen.synth import (
+from cora_constructs.assembly.reader import read_cloud_assembly
+from cora_constructs.assembly.errors import ToolError
+from cora_constructs.assembly.model import ProductionLambda
+from cora_constructs.assembly.synth import (
     SYNTH_COMMAND,
     default_cdk_out,
     ensure_cloud_assembly,
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _synth(args)
         if args.command == "routes":
             return _routes(args)
-    except ManifestGenError as error:
+    except ToolError as error:
         for problem in error.problems:
             print(f"cora {args.command}: error: {problem}", file=sys.stderr)
         return EXIT_ERROR

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from manifest_gen.model import ProductionLambda
+from cora_constructs.assembly.model import ProductionLambda
 
 COLUMNS = ("METHOD", "PATH", "MODULE", "LAMBDA", "AUTH", "DESCRIPTION")
 

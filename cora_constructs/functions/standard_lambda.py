@@ -9,7 +9,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
-from org_common.routes import Route, RouteDocstringError, parse_file
+from cora_runtime.routes import Route, RouteDocstringError, parse_file
 
 from cora_constructs import defaults, naming
 from cora_constructs.errors import CoraValidationError, Violation
@@ -76,7 +76,7 @@ class StandardLambda(Construct):
     """A python3.11 Lambda with the org layer first, hashed code, a ``live`` alias and route metadata.
 
     The handler is ``lambda_function.lambda_handler`` in ``source``; its routes are read from the
-    handler module's docstring (see :mod:`org_common.routes`). Anything that would break a
+    handler module's docstring (see :mod:`cora_runtime.routes`). Anything that would break a
     standard (another runtime, other code, a fixed hash, no org layer, compiled dependencies in
     the folder, a source that belongs to the other app) raises :class:`CoraValidationError`
     listing every problem at once.

@@ -14,7 +14,7 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
-from org_common.routes import DEFAULT_AUTH, PUBLIC, Route
+from cora_runtime.routes import DEFAULT_AUTH, PUBLIC, Route
 
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions.standard_lambda import StandardLambda

@@ -66,7 +66,7 @@ def test_cli_imports_no_aws_cdk() -> None:
 
 def test_synth_summary_says_what_was_made(reference: Synthesized) -> None:
     from cora_constructs.cli.main import _summary
-    from manifest_gen.assembly import read_cloud_assembly
+    from cora_constructs.assembly.reader import read_cloud_assembly
 
     text = _summary(read_cloud_assembly(reference.outdir), reference.outdir, reference.outdir.parent)
     lines = text.splitlines()

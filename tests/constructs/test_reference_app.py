@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from org_common.routes import parse_file
+from cora_runtime.routes import parse_file
 
 from tests.cdk_helpers import ROOT, normalise, parameter_name, resources
 from tests.conftest import Synthesized

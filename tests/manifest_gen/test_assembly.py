@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from manifest_gen.assembly import read_cloud_assembly
+from cora_constructs.assembly.reader import read_cloud_assembly
 from manifest_gen.errors import CloudAssemblyError
 from manifest_gen.model import Route
 from tests.manifest_gen.conftest import (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from manifest_gen.assembly import SYNTHESIZED_APPS, synthesized_apps
+from cora_constructs.assembly.reader import SYNTHESIZED_APPS, synthesized_apps
 from manifest_gen.model import MANIFEST_PATH
 from tests.conftest import Synthesized
 from tests.manifest_gen.conftest import GeneratedProject, run_cli

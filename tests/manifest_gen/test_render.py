@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from syrupy.assertion import SnapshotAssertion
 
-from manifest_gen.assembly import read_cloud_assembly
+from cora_constructs.assembly.reader import read_cloud_assembly
 from manifest_gen.generated import MARKER, is_generated
 from manifest_gen.manifest import dump_json, manifest_schema
 from manifest_gen.model import COVERAGE_GUARD_PATH, MANIFEST_PATH, REUSABLE_WORKFLOW_PATH

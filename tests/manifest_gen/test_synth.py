@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from manifest_gen.errors import ProjectError
-from manifest_gen.synth import (
+from cora_constructs.assembly.synth import (
     SYNTH_COMMAND,
     assembly_is_stale,
     default_cdk_out,

@@ -178,7 +178,7 @@ def test_digest_handler_scans_the_table(table: Any, capsys: pytest.CaptureFixtur
 
 
 def test_module_table_needs_table_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    from org_common.tables import module_table
+    from cora_runtime.tables import module_table
 
     monkeypatch.delenv("TABLE_NAME", raising=False)
     with pytest.raises(RuntimeError, match="TABLE_NAME is not set"):

@@ -7,7 +7,7 @@ import contextlib
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from org_common.routes import (
+from cora_runtime.routes import (
     DEFAULT_AUTH,
     PUBLIC,
     Route,

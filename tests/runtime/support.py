@@ -28,7 +28,7 @@ from tests.conftest import load_module
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS_DIR = REPO / ".." / "shared" / "fixtures" / "events"
-AUTHORIZER_PATH = REPO / "lambdas" / "authorizer" / "lambda_function.py"
+AUTHORIZER_PATH = REPO / "cora_constructs" / "authorizer" / "lambda_function.py"
 
 ISSUER = "https://id.example.test/"
 AUDIENCE = "cora-api"

@@ -1,4 +1,4 @@
-"""org_common.cookies and org_common.auth against the real API Gateway events."""
+"""cora_runtime.cookies and cora_runtime.auth against the real API Gateway events."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import copy
 from typing import Any
 
 import pytest
-from org_common.auth import extract_token, find_token
-from org_common.cookies import parse_cookies
+from cora_runtime.auth import extract_token, find_token
+from cora_runtime.cookies import parse_cookies
 
 from .support import (
     V1_AUTHORIZER_EVENT,

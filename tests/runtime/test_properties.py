@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from org_common.auth import extract_token
-from org_common.cookies import cookie_value, parse_cookies
-from org_common.routing import Request, Router
+from cora_runtime.auth import extract_token
+from cora_runtime.cookies import cookie_value, parse_cookies
+from cora_runtime.routing import Request, Router
 
 from .support import AUDIENCE, COOKIE, ISSUER, JWKSServer, Keys, mint, serving_jwks
 

@@ -1,4 +1,4 @@
-"""org_common.routing: the docstring router, checked at import and dispatching real events."""
+"""cora_runtime.routing: the docstring router, checked at import and dispatching real events."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from org_common.responses import (
+from cora_runtime.responses import (
     ConflictError,
     HTTPError,
     NotFoundError,
@@ -22,8 +22,8 @@ from org_common.responses import (
     error_response,
     json_response,
 )
-from org_common.routes import RouteDocstringError
-from org_common.routing import Request, Router, RouterError
+from cora_runtime.routes import RouteDocstringError
+from cora_runtime.routing import Request, Router, RouterError
 
 from .support import (
     V1_PROXY_EVENT,
@@ -420,7 +420,7 @@ Routes - Widgets:
 
 from __future__ import annotations
 
-from org_common.routing import Request, Router
+from cora_runtime.routing import Request, Router
 
 router = Router(__doc__, source=__file__)
 

@@ -21,9 +21,9 @@ import time
 import uuid
 from typing import Any
 
-from org_common.responses import HTTPError, json_response
-from org_common.routing import Request, Router
-from org_common.tables import module_table
+from cora_runtime.responses import HTTPError, json_response
+from cora_runtime.routing import Request, Router
+from cora_runtime.tables import module_table
 
 router = Router(__doc__, source=__file__)
 

@@ -10,7 +10,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from org_common.tables import module_table
+from cora_runtime.tables import module_table
 
 
 def summarise(items: list[dict[str, Any]]) -> dict[str, int]:

@@ -13,7 +13,7 @@ never crashes the function.
 
 The token is taken from ``Authorization: Bearer <jwt>`` (any header case, 1.0 multi-value
 headers too), else from the session cookie in ``event.cookies`` or the Cookie header
-(:func:`org_common.auth.find_token`, both sources). It is accepted only if:
+(:func:`cora_runtime.auth.find_token`, both sources). It is accepted only if:
 
 - it is a compact JWS of at most 8 KiB whose header says exactly ``"alg": "RS256"``, has a
   ``kid``, and no ``crit``: ``none``, ``HS256`` (the public-key-as-HMAC-secret trick) and every
@@ -64,7 +64,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey, RSAPublicNumbers
 from cryptography.hazmat.primitives.hashes import SHA256
-from org_common.auth import find_token
+from cora_runtime.auth import find_token
 
 ENV_VARS = ("JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "SESSION_COOKIE_NAME")
 ALGORITHM = "RS256"

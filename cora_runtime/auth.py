@@ -7,7 +7,7 @@
    Only the ``Bearer`` scheme (any case) counts, and only with a credential that is one
    non-empty word: ``Basic ...``, a bare ``Bearer`` or ``Bearer a b`` are ignored;
 2. the session cookie, read from ``event.cookies`` and the Cookie headers with the rules of
-   :func:`org_common.cookies.parse_cookies` (both sources, the seed's cookie rule).
+   :func:`cora_runtime.cookies.parse_cookies` (both sources, the seed's cookie rule).
 
 A usable Bearer header wins over the cookie even if the cookie is also present: an explicit
 credential is never silently swapped for an ambient one. Nothing here verifies the token.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from org_common.cookies import cookie_value
+from cora_runtime.cookies import cookie_value
 
 HEADER = "header"
 COOKIE = "cookie"

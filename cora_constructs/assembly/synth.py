@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from manifest_gen.errors import ProjectError
+from cora_constructs.assembly.errors import ProjectError
 
 CDK_JSON = "cdk.json"
 DEFAULT_CDK_OUT = "cdk.out"

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeAlias
 
-from manifest_gen.errors import CloudAssemblyError
-from manifest_gen.model import ProductionLambda, Route
+from cora_constructs.assembly.errors import CloudAssemblyError
+from cora_constructs.assembly.model import ProductionLambda, Route
 
 STACK_ARTIFACT = "aws:cloudformation:stack"
 NESTED_ASSEMBLY_ARTIFACT = "cdk:cloud-assembly"

@@ -1,6 +1,6 @@
 """The docstring router: a handler module's routes are the ones its docstring declares.
 
-Usage, in a module whose docstring has a ``Routes:`` section (:mod:`org_common.routes`)::
+Usage, in a module whose docstring has a ``Routes:`` section (:mod:`cora_runtime.routes`)::
 
     router = Router(__doc__, source=__file__)
 
@@ -27,14 +27,14 @@ Dispatch of a payload 2.0 (HTTP API) or 1.0 (REST API) proxy event:
 - unknown path: 404; known path, other method: 405 with an ``Allow`` header;
 - ``HEAD`` on a path that documents ``GET`` but not ``HEAD`` runs the GET handler (so ``Allow``
   lists ``HEAD`` wherever it lists ``GET``); no answer to a HEAD request has a body, errors too;
-- a handler's return value: a :class:`~org_common.responses.Response` as is; ``None`` -> 204;
-  anything else -> 200 with it as JSON (:func:`~org_common.responses.json_response`);
-- :class:`~org_common.responses.HTTPError` -> its status in the error shape; any other
+- a handler's return value: a :class:`~cora_runtime.responses.Response` as is; ``None`` -> 204;
+  anything else -> 200 with it as JSON (:func:`~cora_runtime.responses.json_response`);
+- :class:`~cora_runtime.responses.HTTPError` -> its status in the error shape; any other
   exception -> 500 ``internal_server_error``, logged to stdout as one JSON line with the
   traceback, the exception text never sent to the client;
 - an event that is not an HTTP proxy event -> 400.
 
-Errors use the shape documented in :mod:`org_common.responses`:
+Errors use the shape documented in :mod:`cora_runtime.responses`:
 ``{"error": {"code": ..., "message": ..., "request_id": ...}}``.
 """
 
@@ -52,9 +52,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote
 
-from org_common.cookies import parse_cookies
-from org_common.responses import HTTPError, Response, error_response, json_response
-from org_common.routes import METHODS, Route, RouteDocstringError, normalise_path, parse_docstring
+from cora_runtime.cookies import parse_cookies
+from cora_runtime.responses import HTTPError, Response, error_response, json_response
+from cora_runtime.routes import METHODS, Route, RouteDocstringError, normalise_path, parse_docstring
 
 Handler = Callable[["Request"], object]
 F = TypeVar("F", bound=Handler)
@@ -79,7 +79,7 @@ class Request:
 
     ``headers`` have lower-case names (1.0 multi-value headers joined with ``,`` like 2.0);
     ``query`` has one value per name (2.0 joins repeats with ``,``), ``query_all`` every value;
-    ``cookies`` merges both cookie sources (:func:`org_common.cookies.parse_cookies`); ``body``
+    ``cookies`` merges both cookie sources (:func:`cora_runtime.cookies.parse_cookies`); ``body``
     is text, base64-decoded when ``isBase64Encoded``; :meth:`json` parses it or raises a 400.
     ``authorizer`` is the authorizer context (2.0 ``requestContext.authorizer.lambda``, or the
     JWT authorizer's ``jwt.claims``; 1.0 ``requestContext.authorizer``); ``claims`` is the
@@ -296,7 +296,7 @@ def _docstring_line(docstring: str, source: str | None) -> int:
 
 def log_json(level: str, message: str, **fields: object) -> None:
     """Write one structured log line (a JSON object) to stdout, where Lambda collects it."""
-    record: dict[str, object] = {"level": level, "logger": "org_common.routing", "message": message}
+    record: dict[str, object] = {"level": level, "logger": "cora_runtime.routing", "message": message}
     record.update(fields)
     record["timestamp"] = round(time.time(), 3)
     sys.stdout.write(json.dumps(record, default=str) + "\n")

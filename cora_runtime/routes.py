@@ -14,7 +14,7 @@ order). Express-style ``:id`` parameters are normalised to ``{id}``. A route sec
 first blank line followed by a line that is not a route, or at the end of the docstring.
 
 This module is plain standard-library Python: the CDK constructs use it at synth time and the
-``org_common`` router uses it at run time, so code, docs and API Gateway cannot disagree.
+``cora_runtime`` router uses it at run time, so code, docs and API Gateway cannot disagree.
 """
 
 from __future__ import annotations
