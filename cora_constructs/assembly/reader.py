@@ -352,3 +352,20 @@ def synthesized_apps(cdk_out: Path) -> frozenset[str] | None:
                 if entry.get("type") == SYNTHESIZED_APPS and isinstance(data, list):
                     return frozenset(str(app) for app in data)
     return None
+
+
+def read_stack_templates(cdk_out: Path) -> tuple[tuple[StackArtifact, Mapping[str, object]], ...]:
+    """Every stack of the assembly in ``cdk_out`` with its parsed template (for readers that need
+    template properties beyond ``cora:*`` metadata, such as `cora audit`'s asset keys).
+
+    Raises CloudAssemblyError listing every problem found (missing or unreadable files).
+    """
+    problems: list[str] = []
+    stacks: list[tuple[StackArtifact, Mapping[str, object]]] = []
+    for stack in _collect_stacks(cdk_out, problems):
+        template = _load_json(stack.template_file, f"template of stack {stack.stack_name}", problems)
+        if template is not None:
+            stacks.append((stack, template))
+    if problems:
+        raise CloudAssemblyError(problems)
+    return tuple(stacks)
