@@ -1,7 +1,8 @@
 """Route docstrings: the single source of a Lambda's HTTP routes.
 
-A route section starts at a line ``Routes:``, ``Routes - <Category>:`` or ``Endpoints:`` and
-lists one route per line::
+A route section starts at a line that begins with ``Routes`` or ``Endpoints`` and ends with
+``:`` (``Routes:``, ``Routes - <Category>:``, ``Endpoints:``, ``Routes (via API Gateway proxy):``)
+and lists one route per line::
 
     Routes - Tasks:
     - GET /tasks - List tasks
@@ -9,9 +10,17 @@ lists one route per line::
     - GET /health - Probe [public: uptime check]
     - POST /admin/reindex - Rebuild the index [auth: iam]
 
-The module docstring is read first, then the ``lambda_handler`` docstring (the CORA API tracer's
-order). Express-style ``:id`` parameters are normalised to ``{id}``. A route section ends at the
-first blank line followed by a line that is not a route, or at the end of the docstring.
+The leading ``- `` may be left out and the separator may be an em or en dash
+(``GET /api/v1/documents/{documentId} — retrieve``): a line that starts with an HTTP method
+and a ``/path`` is a route line either way. Express-style ``:id`` parameters are normalised to
+``{id}``. A route section ends at the first blank line followed by a line that is not a route,
+at a line that is not indented and not a route, or at the end of the docstring.
+
+Like the CORA API tracer, the module docstring is the source of routes; ``lambda_handler``'s
+docstring is read only when the module docstring has no route section. Both having one is an
+error naming both lines, and so is a route section with no route line that can be read (never
+a silent zero routes): every problem is a ``(file, line, message)`` of
+:class:`RouteDocstringError`.
 
 This module is plain standard-library Python: the CDK constructs use it at synth time and the
 ``cora_runtime`` router uses it at run time, so code, docs and API Gateway cannot disagree.
@@ -21,27 +30,36 @@ from __future__ import annotations
 
 import ast
 import re
+import tokenize
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from io import BytesIO
 
 METHODS: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 DEFAULT_AUTH = "org"
 PUBLIC = "public"
 
-_SECTION = re.compile(r"^\s*(?:Routes(?:\s+-\s+(?P<category>[^:]+?))?|Endpoints)\s*:\s*$")
-_ROUTE_LINE = re.compile(r"^\s*-\s+")
+EXAMPLE = "- GET /path/{id} - Description"
+"""The expected shape of a route line, quoted in every error about one."""
+
+_SECTION = re.compile(r"^\s*(?P<word>Routes|Endpoints)\b(?P<rest>[^:]*):\s*$")
+_CATEGORY = re.compile(r"^\s+-\s+(?P<category>.+?)\s*$")
+_DASH_LINE = re.compile(r"^\s*-\s+(?P<body>.*)$")
+_BARE_ROUTE = re.compile(r"^\s*(?P<body>(?P<method>[A-Za-z]+)\s+/.*)$")
+_CANDIDATE_METHODS = frozenset((*METHODS, "ANY"))
 _ROUTE = re.compile(
-    r"^\s*-\s+(?P<method>\S+)\s+(?P<path>\S+)"
-    r"(?:\s+-\s+(?P<rest>.*?)|\s+(?P<tags>\[[^\]]*\]))?\s*$"
+    r"^(?P<method>\S+)\s+(?P<path>\S+)"
+    r"(?:\s+[-\u2013\u2014]\s+(?P<rest>.*?)|\s+(?P<tags>\[[^\]]*\]))?\s*$"
 )
 _TAG = re.compile(r"\[(?P<name>[A-Za-z_-]+)\s*:\s*(?P<value>[^\]]*)\]\s*$")
 _SEGMENT_PARAM = re.compile(r"^\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<greedy>\+)?\}$")
 _SEGMENT_LITERAL = re.compile(r"^[A-Za-z0-9._~@!$&'()*+,;=-]+$")
 _AUTH_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 _PARAM_NAME = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+_PATH_TOKEN = re.compile(r"(?<!\S)/[^\s:,;]*")
 
 ACCEPTED = (
-    "a route line is `- METHOD /path - Description`, METHOD one of "
+    f"a route line is `{EXAMPLE}`, the method one of "
     + ", ".join(METHODS)
     + "; path segments are literals, {param} or :param; optional tags at the end: "
     "[public: <reason>] or [auth: <name>]"
@@ -135,19 +153,46 @@ def normalise_path(path: str) -> str | None:
     return "/" + "/".join(out)
 
 
-def _parse_route_line(text: str, filename: str, line: int, category: str | None) -> Route | str:
-    """Parse one ``- ...`` line: a Route, or the message that says why it is refused."""
-    match = _ROUTE.match(text)
+def _query_message(method: str, raw_path: str, text: str) -> str:
+    """Why ``raw_path`` with a ``?query`` part cannot be a route, and how to read the values."""
+    path, _, query = raw_path.partition("?")
+    names = [part.split("=", 1)[0] for part in query.split("&") if part.split("=", 1)[0]]
+    name = names[0] if names else "name"
+    fixed = normalise_path(path) or path or "/"
+    return (
+        f"route path {raw_path!r} in {text!r} has a query string: API Gateway routes match the "
+        f"path only, never a query part. Declare `- {method} {fixed} - <description>` and read "
+        f'{", ".join(names) or "the parameter"} in the handler from event["queryStringParameters"]'
+        f'["{name}"] (request.query["{name}"] with the cora_runtime Router)'
+    )
+
+
+def _suggestion(text: str) -> str:
+    """The expected format, and a rewrite of ``text`` in it when it names a method and a path."""
+    method = next((w.upper() for w in re.findall(r"[A-Za-z]+", text) if w.upper() in METHODS), None)
+    path = _PATH_TOKEN.search(text)
+    if method is None or path is None:
+        return f"expected `{EXAMPLE}`"
+    description = text[path.end() :].strip(" \t-\u2013\u2014*:") or "<description>"
+    return f"expected `{EXAMPLE}`: rewrite it as `- {method} {path.group(0)} - {description}`"
+
+
+def _parse_route_line(body: str, text: str, filename: str, line: int, category: str | None) -> Route | str:
+    """Parse one route line (``body`` without its leading ``- ``; ``text`` is the whole line,
+    quoted in messages): a Route, or the message that says why it is refused."""
+    match = _ROUTE.match(body.strip())
     if match is None:
-        return f"cannot read route line {text.strip()!r}; {ACCEPTED}"
+        return f"cannot read route line {text!r}: {_suggestion(text)}; {ACCEPTED}"
     method, raw_path = match.group("method"), match.group("path")
     rest = (match.group("rest") or match.group("tags") or "").strip()
     if method.upper() != method or method not in METHODS:
-        return f"unknown HTTP method {method!r} in {text.strip()!r}; {ACCEPTED}"
+        return f"unknown HTTP method {method!r} in {text!r}; {ACCEPTED}"
+    if "?" in raw_path:
+        return _query_message(method, raw_path, text)
     path = normalise_path(raw_path)
     if path is None:
         return (
-            f"invalid path {raw_path!r} in {text.strip()!r}: it must start with '/', have no "
+            f"invalid path {raw_path!r} in {text!r}: it must start with '/', have no "
             "empty segments or trailing '/', and balanced, unique {param} names; " + ACCEPTED
         )
     auth, public_reason = DEFAULT_AUTH, None
@@ -158,7 +203,7 @@ def _parse_route_line(text: str, filename: str, line: int, category: str | None)
             break
         name, value = tag.group("name").lower(), tag.group("value").strip()
         if tag_seen:
-            return f"more than one tag in {text.strip()!r}: use one of [public: <reason>] or [auth: <name>]"
+            return f"more than one tag in {text!r}: use one of [public: <reason>] or [auth: <name>]"
         tag_seen = True
         if name == "public":
             if not value:
@@ -170,55 +215,127 @@ def _parse_route_line(text: str, filename: str, line: int, category: str | None)
         elif name == "auth":
             if not _AUTH_NAME.match(value) or value == PUBLIC:
                 return (
-                    f"authorizer name {value!r} in {text.strip()!r} is not valid: use "
+                    f"authorizer name {value!r} in {text!r} is not valid: use "
                     "[auth: <lowercase name>] (for example [auth: iam]) or [public: <reason>]"
                 )
             auth = value
         else:
-            return f"unknown tag [{tag.group('name')}: ...] in {text.strip()!r}; {ACCEPTED}"
+            return f"unknown tag [{tag.group('name')}: ...] in {text!r}; {ACCEPTED}"
         rest = rest[: tag.start()].rstrip()
     if "[" in rest and re.search(r"\[(public|auth)\b", rest, re.IGNORECASE):
-        return f"malformed tag in {text.strip()!r}: tags are [public: <reason>] or [auth: <name>] at the end"
+        return f"malformed tag in {text!r}: tags are [public: <reason>] or [auth: <name>] at the end"
     return Route(method, path, rest, auth, public_reason, category, filename, line)
+
+
+def _route_body(raw: str) -> str | None:
+    """The route part of a line that is a route line (``- ...``, or ``METHOD /path ...``)."""
+    dash = _DASH_LINE.match(raw)
+    if dash is not None:
+        return dash.group("body")
+    bare = _BARE_ROUTE.match(raw)
+    if bare is not None and bare.group("method").upper() in _CANDIDATE_METHODS:
+        return bare.group("body")
+    return None
+
+
+@dataclass
+class _Section:
+    header: str
+    line: int
+    category: str | None
+    routes: int = 0
+    problems: int = 0
+    unreadable: tuple[int, str] | None = None
+
+
+@dataclass
+class DocstringScan:
+    """What one docstring declares: its routes, its problems and the line of each route section."""
+
+    routes: list[Route] = field(default_factory=list)
+    problems: list[tuple[str, int, str]] = field(default_factory=list)
+    sections: list[int] = field(default_factory=list)
+
+
+def _close(section: _Section | None, filename: str, scan: DocstringScan) -> None:
+    """A section that yielded no route and no refused route line is an error, never zero routes."""
+    if section is None or section.routes or section.problems:
+        return
+    header = section.header.strip()
+    if section.unreadable is None:
+        scan.problems.append(
+            (
+                filename,
+                section.line,
+                f"the route section {header!r} lists no route: add one line per route below it, "
+                f"like `{EXAMPLE}`, or delete the header",
+            )
+        )
+        return
+    line, text = section.unreadable
+    scan.problems.append(
+        (
+            filename,
+            line,
+            f"the route section {header!r} (line {section.line}) has no route line that can be "
+            f"read; the first line it could not read is {text!r}: {_suggestion(text)}",
+        )
+    )
+
+
+def scan_docstring(text: str, filename: str = "<docstring>", first_line: int = 1) -> DocstringScan:
+    """Every route, problem and section line of one docstring, without raising."""
+    scan = DocstringScan()
+    section: _Section | None = None
+    blank_run = False
+    for offset, raw in enumerate(text.splitlines()):
+        line_no = first_line + offset
+        header = _SECTION.match(raw)
+        if header is not None:
+            _close(section, filename, scan)
+            category_match = _CATEGORY.match(header.group("rest"))
+            category = category_match.group("category") if category_match else None
+            section = _Section(raw, line_no, category)
+            scan.sections.append(line_no)
+            blank_run = False
+            continue
+        if section is None:
+            continue
+        if not raw.strip():
+            blank_run = True
+            continue
+        body = _route_body(raw)
+        if body is not None:
+            parsed = _parse_route_line(body, raw.strip(), filename, line_no, section.category)
+            if isinstance(parsed, str):
+                scan.problems.append((filename, line_no, parsed))
+                section.problems += 1
+            else:
+                scan.routes.append(parsed)
+                section.routes += 1
+            blank_run = False
+            continue
+        if section.unreadable is None:
+            section.unreadable = (line_no, raw.strip())
+        if blank_run or not raw[:1].isspace():
+            _close(section, filename, scan)
+            section = None
+    _close(section, filename, scan)
+    return scan
 
 
 def parse_docstring(text: str, filename: str = "<docstring>", first_line: int = 1) -> list[Route]:
     """Parse every route section of one docstring.
 
     ``first_line`` is the file line of the docstring's first line, so errors point into the
-    file. Raises :class:`RouteDocstringError` listing every bad line and duplicate.
+    file. Raises :class:`RouteDocstringError` listing every bad line, every section without a
+    readable route, and every duplicate.
     """
-    routes: list[Route] = []
-    problems: list[tuple[str, int, str]] = []
-    in_section = False
-    category: str | None = None
-    blank_run = False
-    for offset, raw in enumerate(text.splitlines()):
-        line_no = first_line + offset
-        section = _SECTION.match(raw)
-        if section is not None:
-            in_section, blank_run = True, False
-            category = (section.group("category") or "").strip() or None
-            continue
-        if not in_section:
-            continue
-        if not raw.strip():
-            blank_run = True
-            continue
-        if _ROUTE_LINE.match(raw):
-            parsed = _parse_route_line(raw, filename, line_no, category)
-            if isinstance(parsed, str):
-                problems.append((filename, line_no, parsed))
-            else:
-                routes.append(parsed)
-            blank_run = False
-            continue
-        if blank_run or not raw[:1].isspace():
-            in_section = False
-    problems.extend(_duplicates(routes))
+    scan = scan_docstring(text, filename, first_line)
+    problems = scan.problems + _duplicates(scan.routes)
     if problems:
         raise RouteDocstringError(problems)
-    return routes
+    return scan.routes
 
 
 def _duplicates(routes: Iterable[Route]) -> list[tuple[str, int, str]]:
@@ -240,39 +357,104 @@ def _duplicates(routes: Iterable[Route]) -> list[tuple[str, int, str]]:
     return problems
 
 
-def parse_source(source: str, filename: str = "<source>") -> list[Route]:
-    """Routes of a handler module's source: module docstring first, then ``lambda_handler``'s.
+class SourceReadError(ValueError):
+    """Python source bytes that are not text in their declared encoding (UTF-8 by default)."""
 
-    A syntax error in the module is reported as a :class:`RouteDocstringError` with its line.
+    def __init__(self, line: int, message: str) -> None:
+        self.line = line
+        self.message = message
+        super().__init__(f"line {line}: {message}")
+
+
+def decode_source(data: bytes) -> str:
+    """Decode Python source as the interpreter does: a PEP 263 coding cookie, else UTF-8.
+
+    Raises :class:`SourceReadError` with the line of the first byte that cannot be decoded.
     """
     try:
-        tree = ast.parse(source, filename=filename)
+        encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise SourceReadError(getattr(exc, "lineno", None) or 1, f"{exc.msg}") from None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        raise SourceReadError(
+            line,
+            f"is not {encoding} text (byte 0x{bad} on line {line}); Python reads source files as "
+            "UTF-8: save the file as UTF-8",
+        ) from None
+
+
+def _handler_function(tree: ast.Module) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    found = None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "lambda_handler":
+            found = node  # the last definition is the one Python keeps
+    return found
+
+
+def _both_declared(filename: str, module: DocstringScan, handler: DocstringScan) -> tuple[str, int, str]:
+    module_keys = {r.key for r in module.routes}
+    handler_keys = {r.key for r in handler.routes}
+    only_handler = sorted(handler_keys - module_keys)
+    only_module = sorted(module_keys - handler_keys)
+    if only_handler or only_module:
+        differs = "they differ: " + "; ".join(
+            part
+            for part in (
+                f"only in lambda_handler's: {', '.join(only_handler)}" if only_handler else "",
+                f"only in the module's: {', '.join(only_module)}" if only_module else "",
+            )
+            if part
+        )
+    else:
+        differs = "they list the same routes"
+    return (
+        filename,
+        handler.sections[0],
+        f"routes are declared in both the module docstring ({filename}:{module.sections[0]}) and "
+        f"lambda_handler's docstring ({filename}:{handler.sections[0]}); {differs}. The module "
+        "docstring is the source of routes (the CORA API tracer reads lambda_handler's only when "
+        "the module's declares none): move every route into the module docstring and delete the "
+        "route section of lambda_handler's docstring",
+    )
+
+
+def parse_source(source: str | bytes, filename: str = "<source>") -> list[Route]:
+    """Routes of a handler module's source: the module docstring's, else ``lambda_handler``'s.
+
+    ``lambda_handler``'s docstring is read only when the module docstring has no route section;
+    both having one is an error naming both lines. Source that does not parse (a syntax error,
+    bytes that are not UTF-8) is reported as a :class:`RouteDocstringError` with its line.
+    """
+    try:
+        text = decode_source(source) if isinstance(source, bytes) else source
+        tree = ast.parse(text, filename=filename)
+    except SourceReadError as exc:
+        raise RouteDocstringError([(filename, exc.line, f"the handler module {exc.message}")]) from None
     except SyntaxError as exc:
         raise RouteDocstringError(
             [(filename, exc.lineno or 0, f"the handler module does not parse: {exc.msg}")]
         ) from None
     except ValueError as exc:  # e.g. a NUL byte in the source
         raise RouteDocstringError([(filename, 0, f"the handler module cannot be read: {exc}")]) from None
-    docstrings: list[tuple[str, int]] = []
     module_doc = _docstring_with_line(tree)
-    if module_doc is not None:
-        docstrings.append(module_doc)
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "lambda_handler":
-            handler_doc = _docstring_with_line(node)
-            if handler_doc is not None:
-                docstrings.append(handler_doc)
-    routes: list[Route] = []
-    problems: list[tuple[str, int, str]] = []
-    for text, line in docstrings:
-        try:
-            routes.extend(parse_docstring(text, filename, line))
-        except RouteDocstringError as exc:
-            problems.extend(exc.problems)
-    problems.extend(_duplicates(routes))
+    module = scan_docstring(module_doc[0], filename, module_doc[1]) if module_doc else DocstringScan()
+    function = _handler_function(tree)
+    handler_doc = _docstring_with_line(function) if function is not None else None
+    handler = scan_docstring(handler_doc[0], filename, handler_doc[1]) if handler_doc else DocstringScan()
+    if module.sections:
+        chosen, problems = module, list(module.problems)
+        if handler.sections:
+            problems.append(_both_declared(filename, module, handler))
+    else:
+        chosen, problems = handler, list(handler.problems)
+    problems.extend(_duplicates(chosen.routes))
     if problems:
         raise RouteDocstringError(problems)
-    return routes
+    return chosen.routes
 
 
 def _docstring_with_line(node: ast.AST) -> tuple[str, int] | None:
@@ -292,6 +474,7 @@ def _docstring_with_line(node: ast.AST) -> tuple[str, int] | None:
 
 
 def parse_file(path: str) -> list[Route]:
-    """Routes declared by the handler module at ``path``."""
-    with open(path, encoding="utf-8") as handle:
+    """Routes declared by the handler module at ``path`` (read as Python reads it: UTF-8 unless
+    a coding cookie says otherwise; undecodable bytes are a :class:`RouteDocstringError`)."""
+    with open(path, "rb") as handle:
         return parse_source(handle.read(), path)
