@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,14 +63,48 @@ def classify_file(path: Path) -> BinaryKind | None:
 
 
 def iter_files(root: Path) -> list[Path]:
-    """Every regular file below ``root``, sorted, skipping caches and VCS folders."""
+    """Every regular file below ``root``, sorted, skipping caches and VCS folders.
+
+    Symbolic links are never followed nor listed: a link to a folder is not walked, a link to a
+    file is not read (see :func:`find_escaping_links` for the links themselves).
+    """
     out: list[Path] = []
-    for path in sorted(root.rglob("*")):
-        if any(part in SKIP_DIRS for part in path.relative_to(root).parts):
-            continue
-        if path.is_file() and not path.is_symlink():
-            out.append(path)
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS]
+        for name in filenames:
+            path = Path(dirpath, name)
+            if not path.is_symlink() and path.is_file():
+                out.append(path)
+    out.sort()
     return out
+
+
+def find_escaping_links(root: Path) -> list[tuple[Path, str]]:
+    """Every symbolic link below ``root`` that leaves it, with its target as written.
+
+    A link leaves ``root`` when its target, followed to the end, is outside ``root``; when it is
+    absolute (``/work/app/lambdas/x/data`` still names this machine's path, which does not exist
+    in Lambda's ``/var/task``); or when it cannot be resolved (a loop). Relative links that stay
+    inside ``root`` are allowed: they keep working after deployment. Nothing is followed while
+    looking: a link to a folder is judged by its target, never walked. The result is sorted.
+    """
+    base = root.resolve()
+    found: list[tuple[Path, str]] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        for name in (*dirnames, *filenames):
+            path = Path(dirpath, name)
+            if not path.is_symlink():
+                continue
+            target = str(path.readlink())
+            try:
+                resolved = path.resolve(strict=False)
+            except (OSError, RuntimeError):  # a link loop
+                found.append((path, target))
+                continue
+            if Path(target).is_absolute() or not resolved.is_relative_to(base):
+                found.append((path, target))
+    found.sort()
+    return found
 
 
 def find_native_files(root: Path) -> list[tuple[Path, BinaryKind]]:

@@ -1,18 +1,41 @@
-"""What a Lambda source folder may hold: checked before any CDK resource is built (no CDK import)."""
+"""What a Lambda source folder may hold: checked before any CDK resource is built (no CDK import).
+
+Every problem of one folder is returned at once, as :class:`~cora_constructs.errors.Violation`:
+
+- CORA-L8: no folder, no ``lambda_function.py``, a handler that is empty, not UTF-8, does not
+  parse, has no top-level ``lambda_handler`` (``def``, ``lambda_handler = ...`` or an import as
+  ``lambda_handler``) or defines it ``async``;
+- CORA-L6: a native binary committed into the folder (compiled code belongs in a layer built for
+  Lambda's Linux);
+- CORA-L11: a symbolic link that leaves the folder (``ln -s /etc etc_link``, ``../../x``, or any
+  absolute target), which would ship whatever it reaches. Relative links that stay inside the
+  folder are allowed. The asset must also be copied with ``SymlinkFollowMode.NEVER``.
+
+A ``requirements.txt`` in the folder is allowed: it is installed for manylinux into the
+function's package by :mod:`cora_constructs.functions.dependencies`, which refuses compiled
+packages there.
+"""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from cora_constructs import defaults
-from cora_constructs.binaries import find_native_files
+from cora_constructs.binaries import find_escaping_links, find_native_files
 from cora_constructs.errors import Violation
+from cora_runtime.routes import SourceReadError, decode_source
 
-SHARED_LAYER_FIX = (
-    f"put the dependency in the shared layer ({defaults.ORG_LAYER_DIR}/requirements.txt), which is "
-    "built for Lambda's Linux with pip --platform manylinux2014_x86_64; function folders hold only "
-    "your own Python sources"
+LAYER_FIX = (
+    "put the dependency in a layer, which is built for Lambda's Linux with pip --platform "
+    "manylinux2014_x86_64: a module layer (packages/module-<name>/backend/layers/<layer>/"
+    f"requirements.txt) or the org layer ({defaults.ORG_LAYER_DIR}/requirements.txt); function "
+    "folders hold only your own Python sources and a requirements.txt of pure-Python packages"
 )
+SHARED_LAYER_FIX = LAYER_FIX
+"""The fix for compiled code in a function folder (the old name, kept for callers)."""
+
+ENTRY_POINT = defaults.HANDLER.rsplit(".", 1)[1]
 
 
 def requirement_packages(requirements: Path) -> list[str]:
@@ -25,8 +48,113 @@ def requirement_packages(requirements: Path) -> list[str]:
     return lines
 
 
+def _defines_entry_point(statements: list[ast.stmt]) -> ast.stmt | None:
+    """The statement that binds ``lambda_handler`` at module level (inside if/try/with too)."""
+    found: ast.stmt | None = None
+    for node in statements:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if node.name == ENTRY_POINT:
+                found = node
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+            if ENTRY_POINT in names:
+                found = node
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            if any((a.asname or a.name.split(".")[0]) == ENTRY_POINT for a in node.names):
+                found = node
+        elif isinstance(node, ast.If | ast.Try | ast.With):
+            blocks = [node.body, getattr(node, "orelse", [])]
+            if isinstance(node, ast.Try):
+                blocks += [node.finalbody, *(h.body for h in node.handlers)]
+            for block in blocks:
+                inner = _defines_entry_point(block)
+                if inner is not None:
+                    found = inner
+    return found
+
+
+def handler_problems(handler: Path, construct_path: str) -> list[Violation]:
+    """Why ``handler`` (a ``lambda_function.py``) cannot be Lambda's entry point, if it cannot.
+
+    Read as Python reads it (UTF-8 unless a coding cookie says otherwise). Empty, not text, not
+    parseable, no module-level ``lambda_handler``, or an ``async def lambda_handler``: each is a
+    CORA-L8 violation naming the file, never an exception.
+    """
+    try:
+        data = handler.read_bytes()
+    except OSError as exc:
+        return [Violation("CORA-L8", construct_path, f"{handler} cannot be read: {exc.strerror}.")]
+    try:
+        text = decode_source(data)
+    except SourceReadError as exc:
+        return [Violation("CORA-L8", construct_path, f"{handler} {exc.message}.")]
+    try:
+        tree = ast.parse(text, filename=str(handler))
+    except SyntaxError as exc:
+        return [
+            Violation(
+                "CORA-L8",
+                construct_path,
+                f"{handler}:{exc.lineno or 0} does not parse ({exc.msg}): fix the syntax error; "
+                "Lambda would fail to import it on every invocation.",
+            )
+        ]
+    except ValueError as exc:  # a NUL byte
+        return [Violation("CORA-L8", construct_path, f"{handler} cannot be parsed: {exc}.")]
+    if not tree.body:
+        return [
+            Violation(
+                "CORA-L8",
+                construct_path,
+                f"{handler} is empty: Lambda calls {defaults.HANDLER}, so define "
+                f"`def {ENTRY_POINT}(event, context):` in it.",
+            )
+        ]
+    entry = _defines_entry_point(tree.body)
+    if entry is None:
+        functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        defined = f" (it defines {', '.join(functions)})" if functions else ""
+        hint = f" or add `{ENTRY_POINT} = {functions[0]}`" if len(functions) == 1 else ""
+        return [
+            Violation(
+                "CORA-L8",
+                construct_path,
+                f"{handler} has no module-level {ENTRY_POINT}{defined}: Lambda calls "
+                f"{defaults.HANDLER}, which would fail on the first invocation. Define "
+                f"`def {ENTRY_POINT}(event, context):`{hint}.",
+            )
+        ]
+    if isinstance(entry, ast.AsyncFunctionDef):
+        return [
+            Violation(
+                "CORA-L8",
+                construct_path,
+                f"{handler}:{entry.lineno} defines `async def {ENTRY_POINT}`: Lambda's python3.11 "
+                "runtime calls the handler without awaiting it, so every invocation returns an "
+                f"un-awaited coroutine. Make it a plain `def` (call asyncio.run(...) inside it).",
+            )
+        ]
+    return []
+
+
+def escaping_link_problems(root: Path, construct_path: str, what: str = "function") -> list[Violation]:
+    """CORA-L11 for every symbolic link in ``root`` (a function or layer folder) that leaves it."""
+    return [
+        Violation(
+            "CORA-L11",
+            construct_path,
+            f"{link} is a symbolic link to {target!r}, which is outside the {what} folder {root} "
+            "(or absolute, so it would not exist in Lambda): anything a link reaches would ship "
+            f"in the package, secrets included, so such links are refused and never followed. "
+            f"Copy what the {what} needs into {root}, or use a relative link to a file inside it.",
+        )
+        for link, target in find_escaping_links(root)
+    ]
+
+
 def check_function_source(source: Path, construct_path: str) -> list[Violation]:
-    """Every reason ``source`` cannot be a StandardLambda's code folder."""
+    """Every reason ``source`` cannot be a StandardLambda's code folder (see the module doc)."""
     if not source.is_dir():
         return [
             Violation(
@@ -36,34 +164,28 @@ def check_function_source(source: Path, construct_path: str) -> list[Violation]:
             )
         ]
     problems: list[Violation] = []
-    if not (source / defaults.HANDLER_FILE).is_file():
+    handler = source / defaults.HANDLER_FILE
+    if handler.is_symlink() or not handler.is_file():
         problems.append(
             Violation(
                 "CORA-L8",
                 construct_path,
-                f"{source} has no {defaults.HANDLER_FILE}: every Lambda's handler is "
-                f"{defaults.HANDLER} (create {defaults.HANDLER_FILE} with a lambda_handler function).",
+                f"{source} has no {defaults.HANDLER_FILE}"
+                f"{' (only a symbolic link to one)' if handler.is_symlink() else ''}: every "
+                f"Lambda's handler is {defaults.HANDLER} (create {defaults.HANDLER_FILE} with a "
+                f"{ENTRY_POINT} function).",
             )
         )
+    else:
+        problems += handler_problems(handler, construct_path)
+    problems += escaping_link_problems(source, construct_path)
     for path, kind in find_native_files(source):
         problems.append(
             Violation(
                 "CORA-L6",
                 construct_path,
                 f"{path} is a compiled binary ({kind}); compiled dependencies never ship in a function "
-                f"package: {SHARED_LAYER_FIX}.",
+                f"package: {LAYER_FIX}.",
             )
         )
-    for requirements in sorted(source.rglob("requirements*.txt")):
-        packages = requirement_packages(requirements)
-        if packages:
-            problems.append(
-                Violation(
-                    "CORA-L6",
-                    construct_path,
-                    f"{requirements} lists packages ({', '.join(packages[:5])}"
-                    f"{', ...' if len(packages) > 5 else ''}); {SHARED_LAYER_FIX}, then delete "
-                    "this requirements file.",
-                )
-            )
     return problems
