@@ -374,7 +374,9 @@ def decode_source(data: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
     except SyntaxError as exc:
-        raise SourceReadError(getattr(exc, "lineno", None) or 1, f"{exc.msg}") from None
+        if "invalid or missing encoding declaration" not in str(exc):
+            raise SourceReadError(getattr(exc, "lineno", None) or 1, f"{exc.msg}") from None
+        encoding = "utf-8"  # no cookie and a first line that is not UTF-8: say where below
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -317,6 +317,13 @@ def test_a_coding_cookie_is_honoured_as_python_does() -> None:
     (route,) = parse_source(source, "l.py")
     assert route.description == "caf\u00e9"
     assert decode_source(b"x = 1\n") == "x = 1\n"
+    assert decode_source(b"\xef\xbb\xbfx = 1\n") == "x = 1\n"
+    with pytest.raises(SourceReadError) as first_line:
+        decode_source(b"x = 'caf\xe9'\n")
+    assert (first_line.value.line, first_line.value.message) == (
+        1,
+        "is not utf-8 text (byte 0xe9 on line 1); Python reads source files as UTF-8: save the file as UTF-8",
+    )
     with pytest.raises(SourceReadError) as caught:
         decode_source(b"# coding: nonsense\n")
     assert caught.value.line == 1 and "nonsense" in caught.value.message
