@@ -29,16 +29,17 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 
-from benchmarks.synthetic_project import write_project
+from benchmarks.synthetic_project import modules_of, write_project
 from cora_constructs.apps.discovery import discover_module_lambdas, group_by_module
 from tests.cdk_helpers import new_app
 
 
 def standard(project: Path, outdir: Path) -> None:
-    from stacks import build_apps
+    from cora_constructs.apps import CoraApp
+    from stacks.module import TableModuleStack
 
     app = new_app(outdir, project, app="stack")
-    build_apps(app)
+    CoraApp(app, module_stacks={m: TableModuleStack for m in modules_of(project)})
     app.synth()
 
 

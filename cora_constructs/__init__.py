@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from cora_constructs.errors import CoraValidationError, Violation
 
 if TYPE_CHECKING:
+    from cora_constructs.apps import CoraApp, InfraApp, ModuleStack, StackApp
     from cora_constructs.functions.standard_lambda import StandardLambda
     from cora_constructs.layers.org_layer import OrgLayer, OrgLayerRef
     from cora_constructs.routes.http_api import ApiRoutes, OrgHttpApi
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY = {
+    "CoraApp": "cora_constructs.apps",
+    "InfraApp": "cora_constructs.apps",
+    "StackApp": "cora_constructs.apps",
+    "ModuleStack": "cora_constructs.apps",
     "StandardLambda": "cora_constructs.functions.standard_lambda",
     "OrgLayer": "cora_constructs.layers.org_layer",
     "OrgLayerRef": "cora_constructs.layers.org_layer",
@@ -30,7 +35,11 @@ _LAZY = {
 
 __all__ = [
     "ApiRoutes",
+    "CoraApp",
     "CoraStack",
+    "InfraApp",
+    "ModuleStack",
+    "StackApp",
     "CoraValidationError",
     "OrgHttpApi",
     "OrgLayer",

@@ -21,8 +21,11 @@ DEFAULT_TIMEOUT_S = 29
 """API Gateway's integration limit is 30 s: a Lambda behind it should stop before that."""
 
 ORG_LAYER_DIR = "layers/org_common"
+"""The project's own org layer folder, when it has one (composed with the packaged runtime)."""
 AUTHORIZER_DIR = "lambdas/authorizer"
-MODULES_GLOB = "packages/module-*/backend/lambdas/*/lambda_function.py"
+"""The project's own authorizer, when it has one; else the infra app deploys the packaged one."""
+MODULES_GLOB = "packages/module-*/backend/lambdas/*"
+"""Where the stack app finds module Lambdas: each match holding lambda_function.py is one."""
 MODULE_DIR_PREFIX = "module-"
 
 APP_STACK = "stack"
@@ -35,14 +38,47 @@ CONTEXT_ENVIRONMENT = "cora:environment"
 CONTEXT_ROOT = "cora:projectRoot"
 CONTEXT_WHEELHOUSE = "cora:wheelhouse"
 CONTEXT_LAYER_CACHE = "cora:layerCache"
+CONTEXT_MODULES = "cora:modules"
+CONTEXT_SSM_PREFIX = "cora:ssmPrefix"
+CONTEXT_ORG_LAYER_DIR = "cora:orgLayerDir"
+CONTEXT_AUTHORIZER_DIR = "cora:authorizerDir"
+CONTEXT_JWKS_URL = "cora:jwksUrl"
+CONTEXT_JWT_ISSUER = "cora:jwtIssuer"
+CONTEXT_JWT_AUDIENCE = "cora:jwtAudience"
+CONTEXT_SESSION_COOKIE = "cora:sessionCookieName"
+
+CONTEXT_KEYS = (
+    CONTEXT_PROJECT,
+    CONTEXT_ENVIRONMENT,
+    CONTEXT_ROOT,
+    CONTEXT_WHEELHOUSE,
+    CONTEXT_LAYER_CACHE,
+    CONTEXT_MODULES,
+    CONTEXT_SSM_PREFIX,
+    CONTEXT_ORG_LAYER_DIR,
+    CONTEXT_AUTHORIZER_DIR,
+    CONTEXT_JWKS_URL,
+    CONTEXT_JWT_ISSUER,
+    CONTEXT_JWT_AUDIENCE,
+    CONTEXT_SESSION_COOKIE,
+)
+"""Every cdk.json context key the library reads (see the guide's settings table)."""
 
 SESSION_COOKIE_NAME = "session"
 
 
-def ssm_parameter_name(project: str, environment: str, what: str) -> str:
-    """Where the infra app publishes an ARN for the stack app: ``/{project}/{env}/{what}``."""
-    return f"/{project}/{environment}/{what}"
+def ssm_parameter_name(project: str, environment: str, what: str, prefix: str | None = None) -> str:
+    """Where the apps publish ids and ARNs for each other: ``{prefix}/{what}``, the prefix being
+    ``/{project}/{environment}`` unless context ``cora:ssmPrefix`` says otherwise."""
+    base = (prefix or f"/{project}/{environment}").rstrip("/")
+    return f"{base}/{what}"
 
 
 SSM_ORG_LAYER_ARN = "org-layer-arn"
 SSM_AUTHORIZER_ARN = "authorizer-function-arn"
+SSM_API_ID = "http-api-id"
+SSM_AUTHORIZER_ID = "org-authorizer-id"
+
+JWKS_URL = "https://auth.example.com/.well-known/jwks.json"
+JWT_ISSUER = "https://auth.example.com/"
+JWT_AUDIENCE = "cora-api"

@@ -36,3 +36,13 @@ class CoraValidationError(ValueError):
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(v.code for v in self.violations)
+
+    def report(self) -> str:
+        """Every violation, sorted by file or construct path, then a count per rule code."""
+        ordered = sorted(self.violations, key=lambda v: (v.path, v.code, v.message))
+        counts: dict[str, int] = {}
+        for violation in ordered:
+            counts[violation.code] = counts.get(violation.code, 0) + 1
+        summary = ", ".join(f"{code}: {n}" for code, n in sorted(counts.items()))
+        noun = "problem" if len(ordered) == 1 else "problems"
+        return "\n".join([*(str(v) for v in ordered), f"{len(ordered)} {noun} ({summary})"])

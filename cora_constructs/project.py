@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from constructs import Construct
 
@@ -21,20 +23,31 @@ class ProjectContext:
     project: str
     environment: str
     app: str | None
+    settings: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    """Every ``cora:*`` context key of :data:`cora_constructs.defaults.CONTEXT_KEYS` that is set."""
 
     @classmethod
     def of(cls, scope: Construct) -> ProjectContext:
         node = scope.node
-        root = node.try_get_context(defaults.CONTEXT_ROOT)
+        settings = {}
+        for key in defaults.CONTEXT_KEYS:
+            value = node.try_get_context(key)
+            if value is not None and value != "":
+                settings[key] = value
+        root = settings.get(defaults.CONTEXT_ROOT)
         app = node.try_get_context(APP_KIND_CONTEXT)
         return cls(
-            root=Path(root).resolve() if root else find_project_root(Path.cwd()),
-            project=str(node.try_get_context(defaults.CONTEXT_PROJECT) or defaults.DEFAULT_PROJECT),
-            environment=str(
-                node.try_get_context(defaults.CONTEXT_ENVIRONMENT) or defaults.DEFAULT_ENVIRONMENT
-            ),
+            root=Path(str(root)).resolve() if root else find_project_root(Path.cwd()),
+            project=str(settings.get(defaults.CONTEXT_PROJECT) or defaults.DEFAULT_PROJECT),
+            environment=str(settings.get(defaults.CONTEXT_ENVIRONMENT) or defaults.DEFAULT_ENVIRONMENT),
             app=str(app) if app else None,
+            settings=settings,
         )
+
+    def setting(self, key: str, default: str) -> str:
+        """A context setting as text, or ``default`` when unset."""
+        value = self.settings.get(key)
+        return str(value) if value not in (None, "") else default
 
     def relative(self, path: Path, construct_path: str) -> str:
         """``path`` relative to the project root, POSIX; outside the root is an error."""

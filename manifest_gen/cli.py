@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 
 from cora_constructs.assembly.reader import read_cloud_assembly, synthesized_apps
+from cora_constructs.assembly.synth import ensure_cloud_assembly, find_project_root, synthesize
 from manifest_gen.drift import Problem, find_drift
 from manifest_gen.errors import ManifestGenError
 from manifest_gen.generated import REGENERATE_COMMAND, GeneratedFile
 from manifest_gen.model import MANIFEST_PATH, ProductionLambda
 from manifest_gen.outputs import expected_files
-from cora_constructs.assembly.synth import ensure_cloud_assembly, find_project_root, synthesize
+from manifest_gen.workflows import coverage_guard_paths
 from manifest_gen.writer import apply_plan, plan_generation, read_project_files
 
 EXIT_OK = 0
@@ -98,7 +99,10 @@ def _load(args: argparse.Namespace) -> tuple[Path, tuple[ProductionLambda, ...],
             "without -c app) and run again"
         )
     lambdas = read_cloud_assembly(cdk_out)
-    return project_root, lambdas, expected_files(lambdas)
+    guarded = coverage_guard_paths(
+        lambda pattern: next(project_root.glob(pattern.removesuffix("/**")), None) is not None
+    )
+    return project_root, lambdas, expected_files(lambdas, guarded)
 
 
 def _apps_missing_from(cdk_out: Path, project_root: Path) -> list[str]:

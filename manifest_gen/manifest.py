@@ -90,7 +90,7 @@ def manifest_schema() -> dict[str, JsonValue]:
 
 
 def _entry(fn: ProductionLambda) -> dict[str, JsonValue]:
-    return {
+    entry: dict[str, JsonValue] = {
         "function_name": fn.function_name,
         "lambda_dir": fn.lambda_dir,
         "workflow_file": fn.workflow_file,
@@ -100,6 +100,7 @@ def _entry(fn: ProductionLambda) -> dict[str, JsonValue]:
         "construct_path": fn.construct_path,
         "handler": fn.handler,
         "layers": list(fn.layers),
+        "dependency_files": list(fn.dependency_files),
         "routes": [
             {
                 "method": route.method,
@@ -112,3 +113,6 @@ def _entry(fn: ProductionLambda) -> dict[str, JsonValue]:
             for route in fn.routes
         ],
     }
+    if fn.source_package:
+        entry["source_package"] = fn.source_package
+    return entry

@@ -8,6 +8,8 @@ credentials, permissions are the least each job needs, and every action is pinne
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from manifest_gen.generated import MARKER, GeneratedFile
 from manifest_gen.model import (
     COVERAGE_GUARD_PATH,
@@ -16,7 +18,14 @@ from manifest_gen.model import (
     REUSABLE_WORKFLOW_PATH,
     ProductionLambda,
 )
-from manifest_gen.pins import CHECKOUT, CONFIGURE_AWS_CREDENTIALS, SETUP_NODE, SETUP_PYTHON, ActionPin
+from manifest_gen.pins import (
+    CACHE,
+    CHECKOUT,
+    CONFIGURE_AWS_CREDENTIALS,
+    SETUP_NODE,
+    SETUP_PYTHON,
+    ActionPin,
+)
 from manifest_gen.yamltext import Block, Commented, YamlNode, render_yaml
 
 DEFAULT_BRANCH = "main"
@@ -26,23 +35,36 @@ RUNNER = "ubuntu-latest"
 ROLE_VARIABLE = "AWS_DEPLOY_ROLE_ARN"
 REGION_VARIABLE = "AWS_REGION"
 LIVE_ALIAS = "live"
+LAYER_CACHE_PATH = "~/.cache/cora-constructs"
+# Everything a layer bundle is built from: a hit restores bundles, so `cdk deploy` runs no pip.
+LAYER_INPUTS = "'**/requirements*.txt', 'pyproject.toml', '**/*.lock', 'layers/**', '**/backend/layers/**'"
 
-# Pull requests and pushes touching any of these can change what `cora manifest check` sees.
-COVERAGE_GUARD_PATHS = (
+# Pull requests and pushes touching any of these can change what `cora manifest check` sees;
+# only those the project has are listed (cora-constructs' own repository has them all).
+COVERAGE_GUARD_CANDIDATES = (
     "app.py",
     "cdk.json",
     "pyproject.toml",
+    "requirements*.txt",
     "package.json",
     "package-lock.json",
     "stacks/**",
     "cora_constructs/**",
+    "cora_runtime/**",
     "manifest_gen/**",
     "packages/**",
     "lambdas/**",
     "layers/**",
-    MANIFEST_PATH,
-    ".github/workflows/**",
 )
+ALWAYS_GUARDED = (MANIFEST_PATH, ".github/workflows/**")
+
+
+def coverage_guard_paths(exists: Callable[[str], bool] | None = None) -> tuple[str, ...]:
+    """The guard's path filters: the candidates ``exists`` accepts (all without it), then the
+    manifest and the workflows."""
+    kept = [path for path in COVERAGE_GUARD_CANDIDATES if exists is None or exists(path)]
+    return (*kept, *ALWAYS_GUARDED)
+
 
 # zizmor >= 1.30 suggests GitHub's `$/` self-repository form for local calls; actionlint rejects
 # `$/` (rhysd/actionlint#711) and the seed guard looks for `uses: ./.github/workflows/...`.
@@ -53,8 +75,7 @@ _OIDC_PERMISSIONS: dict[str, YamlNode] = {"id-token": "write", "contents": "read
 
 def render_deploy_workflow(fn: ProductionLambda) -> GeneratedFile:
     """``lambda-<function-name>-deploy.yml``: deploys ``fn`` on push to main or on demand."""
-    paths: list[YamlNode] = [f"{folder}/**" for folder in (fn.lambda_dir, *fn.layers)]
-    paths.append(fn.workflow_file)
+    paths: list[YamlNode] = [*fn.watched_paths, fn.workflow_file]
     document: dict[str, YamlNode] = {
         "name": f"Deploy Lambda {fn.function_name}",
         "on": {
@@ -71,7 +92,8 @@ def render_deploy_workflow(fn: ProductionLambda) -> GeneratedFile:
                     "function_name": fn.function_name,
                     "stack": fn.stack_id,
                     "app": fn.app,
-                    "lambda_dir": fn.lambda_dir,
+                    # Code shipped in cora-constructs has no folder in the project to check.
+                    "lambda_dir": "" if fn.source_package else fn.lambda_dir,
                 },
             }
         },
@@ -91,7 +113,10 @@ def render_reusable_workflow() -> GeneratedFile:
         "function_name": _input("Name of the Lambda function to deploy and check."),
         "stack": _input("CDK stack that owns the function (passed to cdk deploy)."),
         "app": _input("CDK app holding the stack, stack or infra (passed as -c app=...)."),
-        "lambda_dir": _input("Source folder of the Lambda, relative to the repository root."),
+        "lambda_dir": _input(
+            "Source folder of the Lambda, relative to the repository root (empty for code shipped "
+            "in cora-constructs)."
+        ),
     }
     inputs_env: dict[str, YamlNode] = {
         "FUNCTION_NAME": "${{ inputs.function_name }}",
@@ -107,6 +132,15 @@ def render_reusable_workflow() -> GeneratedFile:
             "run": Block(_VALIDATE_INPUTS),
         },
         {"name": "Install the project", "run": Block(_INSTALL)},
+        {
+            "name": "Cache the layer bundles",
+            "uses": _pinned(CACHE),
+            "with": {
+                "path": LAYER_CACHE_PATH,
+                "key": "cora-layers-${{ runner.os }}-${{ hashFiles(" + LAYER_INPUTS + ") }}",
+                "restore-keys": "cora-layers-${{ runner.os }}-",
+            },
+        },
         {
             "name": "Configure AWS credentials (OIDC)",
             "uses": _pinned(CONFIGURE_AWS_CREDENTIALS),
@@ -155,9 +189,9 @@ def render_reusable_workflow() -> GeneratedFile:
     return GeneratedFile(REUSABLE_WORKFLOW_PATH, render_yaml(document, header=MARKER))
 
 
-def render_coverage_guard_workflow() -> GeneratedFile:
+def render_coverage_guard_workflow(guarded: Sequence[str] | None = None) -> GeneratedFile:
     """``lambda-workflow-coverage-guard.yml``: `cora manifest check` on pull requests and pushes."""
-    paths: list[YamlNode] = list(COVERAGE_GUARD_PATHS)
+    paths: list[YamlNode] = list(guarded if guarded is not None else coverage_guard_paths())
     document: dict[str, YamlNode] = {
         "name": "Lambda workflow coverage guard",
         "on": {
@@ -216,9 +250,25 @@ def _setup_steps() -> list[YamlNode]:
     ]
 
 
+# The project declares its dependencies one of these ways; the guide lists them.
 _INSTALL = """\
-python -m pip install .
-npm ci
+set -euo pipefail
+if [ -f requirements.txt ]; then
+  python -m pip install -r requirements.txt
+elif [ -f pyproject.toml ] || [ -f setup.py ]; then
+  python -m pip install .
+else
+  echo "::error::no requirements.txt or pyproject.toml declares cora-constructs"
+  exit 1
+fi
+if [ -f package-lock.json ]; then
+  npm ci
+elif [ -f package.json ]; then
+  npm install --no-audit --no-fund
+else
+  echo "::error::no package.json pins the CDK CLI: run npm install --save-dev aws-cdk@2 and commit it"
+  exit 1
+fi
 """
 
 _VALIDATE_INPUTS = """\
@@ -227,7 +277,7 @@ case "$CDK_APP" in
   stack|infra) ;;
   *) echo "::error::input app must be stack or infra, got '$CDK_APP'"; exit 1 ;;
 esac
-if [ ! -d "$LAMBDA_DIR" ]; then
+if [ -n "$LAMBDA_DIR" ] && [ ! -d "$LAMBDA_DIR" ]; then
   echo "::error::the folder '$LAMBDA_DIR' of $FUNCTION_NAME does not exist"
   exit 1
 fi

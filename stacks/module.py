@@ -1,43 +1,20 @@
-"""One CloudFormation stack per functional module: its Lambdas, its table, its routes."""
+"""The reference modules' own resource: one DynamoDB table per module (single-table design)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
-from constructs import Construct
 
-from cora_constructs import ApiRoutes, CoraStack, OrgLayer, StandardLambda, defaults
-from cora_constructs.apps.discovery import ModuleLambda
-from stacks.settings import AppSettings
+from cora_constructs import StandardLambda
+from cora_constructs.apps import ModuleLambda, ModuleStack
 
 
-def construct_id(lambda_name: str) -> str:
-    """``tracker_api`` -> ``TrackerApi``."""
-    return "".join(part[:1].upper() + part[1:] for part in lambda_name.replace("-", "_").split("_"))
+class TableModuleStack(ModuleStack):
+    """A module whose Lambdas read and write one table (``pk``/``sk``) through ``TABLE_NAME``."""
 
-
-class ModuleStack(CoraStack):
-    """``{project}-{env}-{module}``: a module's StandardLambdas behind the shared HTTP API.
-
-    Each module owns one DynamoDB table (single-table design, ``pk``/``sk``) that its Lambdas
-    read and write through ``TABLE_NAME``.
-    """
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id_: str,
-        *,
-        module: str,
-        lambdas: list[ModuleLambda],
-        routes: ApiRoutes,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(scope, construct_id_, app_kind=defaults.APP_STACK, **kwargs)
-        settings = AppSettings.of(self)
-        org_layer = OrgLayer.from_ssm(self, "OrgLayer", parameter_name=settings.org_layer_arn_parameter)
+    def add_resources(self) -> None:
         self.table = dynamodb.Table(
             self,
             "Table",
@@ -49,16 +26,9 @@ class ModuleStack(CoraStack):
             ),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        self.functions: list[StandardLambda] = []
-        for item in lambdas:
-            function = StandardLambda(
-                self,
-                construct_id(item.lambda_name),
-                source=item.source,
-                module=module,
-                org_layer=org_layer,
-                environment={"TABLE_NAME": self.table.table_name, "MODULE_NAME": module},
-            )
-            self.table.grant_read_write_data(function.function)
-            routes.add(function)
-            self.functions.append(function)
+
+    def function_environment(self, item: ModuleLambda) -> Mapping[str, str]:
+        return {"TABLE_NAME": self.table.table_name}
+
+    def configure_function(self, function: StandardLambda) -> None:
+        self.table.grant_read_write_data(function.function)

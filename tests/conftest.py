@@ -49,11 +49,12 @@ class Synthesized:
 
 @pytest.fixture(scope="session")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    from stacks import build_apps
+    from cora_constructs.apps import CoraApp
+    from stacks import MODULE_STACKS
     from tests.cdk_helpers import new_app, read_templates
 
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = new_app(outdir)
-    build_apps(app)
+    CoraApp(app, module_stacks=MODULE_STACKS)
     app.synth()
     return Synthesized(outdir, read_templates(outdir))

@@ -48,6 +48,17 @@ class ProductionLambda:
     handler: str
     layers: tuple[str, ...]
     routes: tuple[Route, ...]
+    dependency_files: tuple[str, ...] = ()
+    """Project files pinning cora-constructs, when the function or its layers use packaged code."""
+    source_package: str | None = None
+    """``cora-constructs==X`` when the code itself ships in the package (then ``lambda_dir`` is its
+    path inside the distribution, not a folder of the project)."""
+
+    @property
+    def watched_paths(self) -> tuple[str, ...]:
+        """Project paths whose change redeploys the function (deploy workflow path filters)."""
+        folders = self.layers if self.source_package else (self.lambda_dir, *self.layers)
+        return (*(f"{folder}/**" for folder in folders), *self.dependency_files)
 
     @property
     def workflow_file(self) -> str:

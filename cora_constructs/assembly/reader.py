@@ -232,6 +232,10 @@ def _production_lambda(
         fail(f"metadata key 'cora:source' must be a relative POSIX folder path, got {lambda_dir!r}")
     layers = _layers(metadata, fail)
     routes = _routes(metadata, fail)
+    dependency_files = _dependency_files(metadata, fail)
+    package = metadata.get("cora:package")
+    if package is not None and (not isinstance(package, str) or not package):
+        fail(f"metadata key 'cora:package' must be a non-empty string, got {package!r}")
 
     function_name = properties.get("FunctionName")
     if function_name is None:
@@ -255,7 +259,17 @@ def _production_lambda(
         handler=handler,
         layers=layers,
         routes=routes,
+        dependency_files=dependency_files,
+        source_package=package if isinstance(package, str) else None,
     )
+
+
+def _dependency_files(metadata: Mapping[str, object], fail: _Fail) -> tuple[str, ...]:
+    value = metadata.get("cora:dependencyFiles", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and _is_project_path(v) for v in value):
+        fail(f"metadata key 'cora:dependencyFiles' must be a list of project files, got {value!r}")
+        return ()
+    return tuple(str(v) for v in value)
 
 
 def _is_project_path(value: str) -> bool:

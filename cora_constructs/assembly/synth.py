@@ -57,8 +57,9 @@ def newest_source_mtime(project_root: Path) -> float:
     """The newest modification time among the app's source files and folders (0 if none)."""
     newest = 0.0
     pending: list[Path] = []
-    for name in SOURCE_ENTRIES:
-        path = project_root / name
+    # The installed cora-constructs (and its runtime) build the app too: an upgrade is a change.
+    library = Path(__file__).resolve().parents[1]
+    for path in [*(project_root / name for name in SOURCE_ENTRIES), library, library.parent / "cora_runtime"]:
         try:
             status = path.stat()
         except OSError:
@@ -91,10 +92,26 @@ def assembly_is_stale(project_root: Path, cdk_out: Path) -> bool:
     return newest_source_mtime(project_root) > built
 
 
-def synthesize(project_root: Path, command: Sequence[str] = SYNTH_COMMAND) -> None:
+def synth_command(project_root: Path) -> tuple[str, ...]:
+    """How to run `cdk synth` for ``project_root``: its own ``node_modules/.bin/cdk``, else a
+    ``cdk`` on PATH (a global install), else ``npx --no-install cdk``."""
+    import shutil
+
+    local = project_root / "node_modules" / ".bin" / "cdk"
+    if local.is_file():
+        return (str(local), *SYNTH_COMMAND[3:])
+    on_path = shutil.which("cdk")
+    if on_path is not None:
+        return (on_path, *SYNTH_COMMAND[3:])
+    return SYNTH_COMMAND
+
+
+def synthesize(project_root: Path, command: Sequence[str] | None = None) -> None:
     """Run `cdk synth` in ``project_root``; its own errors stream to stderr."""
     import shutil
     import subprocess
+
+    command = command or synth_command(project_root)
 
     # cdk.json runs the app with `python3 ...`: let that be this interpreter (its virtualenv).
     path = os.environ.get("PATH", "")
@@ -125,7 +142,7 @@ def ensure_cloud_assembly(
     project_root: Path,
     cdk_out: Path | None = None,
     *,
-    synth_command: Sequence[str] = SYNTH_COMMAND,
+    synth_command: Sequence[str] | None = None,
     progress: Callable[[str], None] = _stderr,
 ) -> Path:
     """The cloud assembly folder to read, synthesized first if needed.

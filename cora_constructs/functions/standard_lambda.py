@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_lambda as lambda_
-from constructs import Construct
-from cora_runtime.routes import Route, RouteDocstringError, parse_file
+from constructs import Construct, IValidation
 
-from cora_constructs import defaults, naming
+from cora_constructs import defaults, naming, packaged
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions.source_check import check_function_source
-from cora_constructs.layers.org_layer import OrgLayer, OrgLayerRef
+from cora_constructs.layers.org_layer import LayerWatch, OrgLayer, OrgLayerRef
 from cora_constructs.project import ProjectContext
 from cora_constructs.stack import project_of
+from cora_runtime.routes import Route, RouteDocstringError, parse_file
 
 ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache", "tests"]
 
@@ -60,6 +63,15 @@ _FORBIDDEN: dict[str, tuple[str, str]] = {
     ),
 }
 
+_EXPLICIT = ("layers", "environment", "memory_size", "timeout", "description")
+
+
+@cache
+def passthrough_options() -> frozenset[str]:
+    """Every ``aws_lambda.Function`` option that cannot break a standard, passed through as is."""
+    names = set(inspect.signature(lambda_.FunctionProps.__init__).parameters) - {"self"}
+    return frozenset(names - set(_FORBIDDEN) - set(_EXPLICIT))
+
 
 def _describe(value: object) -> str:
     """A short, readable form of a value a caller passed."""
@@ -76,9 +88,10 @@ class StandardLambda(Construct):
     """A python3.11 Lambda with the org layer first, hashed code, a ``live`` alias and route metadata.
 
     The handler is ``lambda_function.lambda_handler`` in ``source``; its routes are read from the
-    handler module's docstring (see :mod:`cora_runtime.routes`). Anything that would break a
-    standard (another runtime, other code, a fixed hash, no org layer, compiled dependencies in
-    the folder, a source that belongs to the other app) raises :class:`CoraValidationError`
+    handler module's docstring (see :mod:`cora_runtime.routes`), and must be wired into an API
+    (:class:`~cora_constructs.ApiRoutes`) by the end of synth. Anything that would break a
+    standard (another runtime, other code, a fixed hash, no org layer, compiled files in the
+    folder, a source that belongs to the other app) raises :class:`CoraValidationError`
     listing every problem at once.
 
     :param source: the Lambda's folder (absolute, or relative to the project root).
@@ -89,7 +102,13 @@ class StandardLambda(Construct):
     :param memory_size: MiB. Default: 256.
     :param timeout: Default: 29 seconds (API Gateway's integration limit is 30 s).
     :param description: Default: the handler module's first docstring line.
-    :param reserved_concurrent_executions: Default: unreserved.
+    :param function_options: any other ``aws_lambda.Function`` option that cannot break a
+        standard, passed through unchanged: ``vpc``, ``vpc_subnets``, ``security_groups``,
+        ``role``, ``tracing``, ``dead_letter_queue``, ``log_group``, ``logging_format``,
+        ``ephemeral_storage_size``, ``environment_encryption``, ``reserved_concurrent_executions``,
+        ``initial_policy``, ``filesystem``... (see :func:`passthrough_options`). Options that
+        would break one (``runtime``, ``architecture``, ``code``, ``handler``, ``function_name``,
+        hash and version options) are refused with their rule code.
     """
 
     def __init__(
@@ -100,13 +119,12 @@ class StandardLambda(Construct):
         source: str | Path,
         org_layer: OrgLayer | OrgLayerRef | None,
         module: str | None = None,
-        layers: Sequence[lambda_.ILayerVersion] = (),
+        layers: Sequence[lambda_.ILayerVersion | Any] = (),
         environment: Mapping[str, str] | None = None,
         memory_size: int = defaults.DEFAULT_MEMORY_MB,
         timeout: cdk.Duration | None = None,
         description: str | None = None,
-        reserved_concurrent_executions: int | None = None,
-        **forbidden: object,
+        **function_options: Any,
     ) -> None:
         super().__init__(scope, construct_id)
         # Every jsii round trip costs synth time at 200 functions: a CoraStack already knows its
@@ -115,14 +133,19 @@ class StandardLambda(Construct):
         self.stack = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(self)
         project = project_of(self.stack)
         source_dir = (Path(source) if Path(source).is_absolute() else project.root / source).resolve()
+        forbidden = {k: v for k, v in function_options.items() if k not in passthrough_options()}
+        options = {k: v for k, v in function_options.items() if k in passthrough_options()}
         org, relative, routes = self._validate(project, source_dir, org_layer, forbidden)
 
         self.source = relative
+        self.packaged_source = _packaged_source(source_dir, project.root)
         self.module = module or _module_of(relative)
         self.lambda_name = source_dir.name
         self.app = project.app or ""
         self.routes = routes
         self.org_layer = org
+        self.module_layers = tuple(layers)
+        self.wired = False
         self.function_name = naming.function_name(
             project.project, project.environment, self.module, self.lambda_name
         )
@@ -133,15 +156,16 @@ class StandardLambda(Construct):
             runtime=_runtime(),
             architecture=_architecture(),
             handler=defaults.HANDLER,
-            code=lambda_.Code.from_asset(str(source_dir), exclude=ASSET_EXCLUDES),
-            layers=[org.layer_version, *layers],
+            code=lambda_.Code.from_asset(
+                str(source_dir), exclude=ASSET_EXCLUDES, follow_symlinks=_never_follow()
+            ),
+            layers=[org.layer_version, *(_layer_version(layer) for layer in layers)],
             environment=dict(environment or {}),
             memory_size=memory_size,
             timeout=timeout or _default_timeout(),
             description=description
             or _first_docstring_line(source_dir / defaults.HANDLER_FILE)
             or self.function_name,
-            reserved_concurrent_executions=reserved_concurrent_executions,
             current_version_options=lambda_.VersionOptions(
                 removal_policy=cdk.RemovalPolicy.RETAIN,
                 # The stack app resolves the org layer from SSM at deploy time, so a new layer
@@ -150,11 +174,14 @@ class StandardLambda(Construct):
                 # and publishes a new version on the new layer, and `live` moves to it.
                 description=cdk.Fn.join("", ["org layer ", org.layer_version.layer_version_arn]),
             ),
+            **options,
         )
         self.alias = lambda_.Alias(
             self, "Live", alias_name=defaults.ALIAS_NAME, version=self.function.current_version
         )
-        self._write_metadata()
+        self._write_metadata(project)
+        if routes:
+            _require_wiring(self)
 
     def _validate(
         self,
@@ -178,12 +205,16 @@ class StandardLambda(Construct):
                 )
             )
         problems += check_function_source(source_dir, path)
-        try:
-            relative = project.relative(source_dir, path)
-        except CoraValidationError as exc:
-            problems += exc.violations
-            relative = source_dir.as_posix()
-        problems += _check_app_separation(project.app, relative, path)
+        packaged_source = _packaged_source(source_dir, project.root)
+        if packaged_source is not None:
+            relative = packaged_source
+        else:
+            try:
+                relative = project.relative(source_dir, path)
+            except CoraValidationError as exc:
+                problems += exc.violations
+                relative = source_dir.as_posix()
+        problems += _check_app_separation(project, source_dir, relative, path)
         routes: tuple[Route, ...] = ()
         handler_file = source_dir / defaults.HANDLER_FILE
         if handler_file.is_file():
@@ -206,23 +237,92 @@ class StandardLambda(Construct):
         """The construct path, e.g. ``cora-dev-tracker/TrackerApi``."""
         return self.node.path
 
-    def _write_metadata(self) -> None:
+    @property
+    def watch(self) -> LayerWatch:
+        """What this function's deploys depend on: its source and layer folders in the project,
+        and whether anything comes from the installed cora-constructs package."""
+        watch = self.org_layer.watch
+        for layer in self.module_layers:
+            extra = getattr(layer, "watch", None)
+            if isinstance(extra, LayerWatch):
+                watch = watch + extra
+        return watch + LayerWatch((), self.packaged_source is not None)
+
+    def _write_metadata(self, project: ProjectContext) -> None:
         cfn = self.function.node.default_child
         assert isinstance(cfn, lambda_.CfnFunction)
+        watch = self.watch
+        metadata: dict[str, object] = {
+            "cora:module": self.module,
+            "cora:app": self.app,
+            "cora:lambda": self.lambda_name,
+            "cora:source": self.source,
+            "cora:handler": defaults.HANDLER,
+            "cora:layers": list(watch.folders),
+            "cora:routes": [route.as_dict() for route in self.routes],
+        }
+        if watch.packaged:
+            metadata["cora:dependencyFiles"] = packaged.dependency_files(project.root)
+        if self.packaged_source is not None:
+            metadata["cora:package"] = f"{packaged.DISTRIBUTION}=={packaged.version()}"
         # One override, deep-merged into Metadata at synth beside aws:cdk:path and the asset
-        # keys: one jsii round trip instead of seven add_metadata calls.
-        cfn.add_override(
-            "Metadata",
-            {
-                "cora:module": self.module,
-                "cora:app": self.app,
-                "cora:lambda": self.lambda_name,
-                "cora:source": self.source,
-                "cora:handler": defaults.HANDLER,
-                "cora:layers": [self.org_layer.source_dir],
-                "cora:routes": [route.as_dict() for route in self.routes],
-            },
-        )
+        # keys: one jsii round trip instead of one add_metadata call per key.
+        cfn.add_override("Metadata", metadata)
+        # The asset hash the code was deployed from, for `cora audit` ("Lambda not updating").
+        code = self.function.node.try_find_child("Code")
+        asset_hash = getattr(code, "asset_hash", None)
+        if isinstance(asset_hash, str):
+            cfn.tags.set_tag(CODE_HASH_TAG, asset_hash)
+
+
+CODE_HASH_TAG = "cora:code-hash"
+
+
+@jsii.implements(IValidation)
+class _RoutesWired:
+    """Fails the synth for every StandardLambda of a stack whose docstring routes no API serves."""
+
+    def __init__(self) -> None:
+        self.functions: list[StandardLambda] = []
+
+    def validate(self) -> list[str]:
+        return [
+            f"CORA-R5 {fn.source}/{defaults.HANDLER_FILE}: {fn.function_name} declares "
+            f"{len(fn.routes)} route(s) ({', '.join(r.key for r in fn.routes[:3])}"
+            f"{', ...' if len(fn.routes) > 3 else ''}) that no API serves: wire it with "
+            "ApiRoutes(...).add(function) (the library's StackApp does), or remove the Routes "
+            "section from its docstring if it is not called through the API."
+            for fn in self.functions
+            if fn.routes and not fn.wired
+        ]
+
+
+_WIRING_CHECKS: dict[int, tuple[cdk.Stack, _RoutesWired]] = {}
+
+
+def _require_wiring(function: StandardLambda) -> None:
+    """Register ``function`` with its stack's one wiring validation (one jsii object per stack)."""
+    entry = _WIRING_CHECKS.get(id(function.stack))
+    if entry is None or entry[0] is not function.stack:
+        entry = (function.stack, _RoutesWired())
+        _WIRING_CHECKS[id(function.stack)] = entry
+        function.stack.node.add_validation(entry[1])
+    entry[1].functions.append(function)
+
+
+def _packaged_source(source_dir: Path, root: Path) -> str | None:
+    """For code shipped in cora-constructs and installed (not a folder of the project): its path
+    inside the distribution, e.g. ``cora_constructs/authorizer``; else None."""
+    if not source_dir.is_relative_to(packaged.PACKAGE_DIR):
+        return None
+    if source_dir.is_relative_to(root) and not packaged.is_installed_path(source_dir):
+        return None  # cora-constructs' own repository: a project folder like any other
+    return source_dir.relative_to(packaged.PACKAGE_DIR.parent).as_posix()
+
+
+def _layer_version(layer: Any) -> lambda_.ILayerVersion:
+    inner = getattr(layer, "layer_version", None)
+    return inner if inner is not None else layer  # type: ignore[no-any-return]
 
 
 _PENDING_PATH = "\0construct-path\0"
@@ -244,6 +344,13 @@ def _architecture() -> lambda_.Architecture:
     return lambda_.Architecture.X86_64
 
 
+@cache
+def _never_follow() -> cdk.SymlinkFollowMode:
+    # A link in the function folder is never followed: it could put any file of the building
+    # machine (e.g. /etc) into the deployed zip.
+    return cdk.SymlinkFollowMode.NEVER
+
+
 def _refuse_forbidden(path: str, forbidden: Mapping[str, object]) -> list[Violation]:
     problems = []
     for name, value in sorted(forbidden.items()):
@@ -255,7 +362,8 @@ def _refuse_forbidden(path: str, forbidden: Mapping[str, object]) -> list[Violat
                     path,
                     f"StandardLambda has no option {name!r} (received {_describe(value)}); it accepts "
                     "source, org_layer, module, layers, environment, memory_size, timeout, "
-                    "description, reserved_concurrent_executions",
+                    "description and every aws_lambda.Function option that cannot break a standard "
+                    "(vpc, security_groups, role, tracing, dead_letter_queue, log_group, ...)",
                 )
             )
         else:
@@ -272,8 +380,11 @@ def _org_layer_ref(org_layer: object) -> OrgLayerRef | None:
     return None
 
 
-def _check_app_separation(app: str | None, source: str, path: str) -> list[Violation]:
+def _check_app_separation(
+    project: ProjectContext, source_dir: Path, source: str, path: str
+) -> list[Violation]:
     """The two-repo rule: module code only in the stack app, the authorizer only in the infra app."""
+    app = project.app
     if app is None:
         return [
             Violation(
@@ -283,7 +394,8 @@ def _check_app_separation(app: str | None, source: str, path: str) -> list[Viola
                 "CoraStack(..., app_kind='stack') or CoraStack(..., app_kind='infra').",
             )
         ]
-    if app == defaults.APP_INFRA and source.startswith("packages/"):
+    modules_root = modules_prefix(project)
+    if app == defaults.APP_INFRA and modules_root and source.startswith(modules_root + "/"):
         return [
             Violation(
                 "CORA-A1",
@@ -292,8 +404,11 @@ def _check_app_separation(app: str | None, source: str, path: str) -> list[Viola
                 "code to the infra repo: build it in a CoraStack with app_kind='stack'.",
             )
         ]
-    authorizer = defaults.AUTHORIZER_DIR
-    if app == defaults.APP_STACK and (source == authorizer or source.startswith(authorizer + "/")):
+    authorizers = (
+        packaged.AUTHORIZER_DIR,
+        project.root / project.setting(defaults.CONTEXT_AUTHORIZER_DIR, defaults.AUTHORIZER_DIR),
+    )
+    if app == defaults.APP_STACK and any(source_dir.is_relative_to(a.resolve()) for a in authorizers):
         return [
             Violation(
                 "CORA-A2",
@@ -303,6 +418,16 @@ def _check_app_separation(app: str | None, source: str, path: str) -> list[Viola
             )
         ]
     return []
+
+
+def modules_prefix(project: ProjectContext) -> str:
+    """The fixed leading folders of the modules glob, e.g. ``packages``."""
+    fixed = []
+    for part in project.setting(defaults.CONTEXT_MODULES, defaults.MODULES_GLOB).split("/"):
+        if any(ch in part for ch in "*?["):
+            break
+        fixed.append(part)
+    return "/".join(fixed)
 
 
 def _module_of(source: str) -> str:

@@ -1,56 +1,173 @@
-"""Build the org layer for Lambda's Linux without Docker, cached by a content hash.
+"""Build Lambda layers for Lambda's Linux without Docker, cached by a content hash.
 
-Plain Python (no CDK import): the ``OrgLayer`` construct calls :func:`bundle_layer`, tests call
-it directly. The bundle is ``python/`` holding the pip-installed requirements for
-``manylinux2014_x86_64`` / CPython 3.11 plus the layer's own ``python/`` sources.
+Plain Python (no CDK import): the layer constructs call :func:`bundle_layer`, tests call it
+directly. A layer is composed of one or more :class:`LayerSource` parts (the org layer: the
+runtime and pinned requirements shipped in cora-constructs, plus the project's own org layer
+folder); the bundle is ``python/`` holding the pip-installed requirements of every part for
+``manylinux2014_x86_64`` / CPython 3.11 plus each part's own packages. A package name provided
+by two parts, or a requirement pinned differently by two parts, is a :class:`LayerBuildError`,
+never a silent overwrite.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cora_constructs import defaults
 from cora_constructs.binaries import find_native_files, iter_files
 
-BUNDLE_FORMAT = "cora-layer-bundle-v1"
+BUNDLE_FORMAT = "cora-layer-bundle-v2"
 COMPLETE_MARKER = ".cora-bundle-complete"
+CACHE_ENV = "CORA_LAYER_CACHE"
+_SKIPPED = ("__pycache__", "*.pyc", "*.pyo")
+_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 class LayerBuildError(RuntimeError):
-    """The layer could not be bundled: a pip failure or a native file Lambda cannot load."""
+    """The layer could not be bundled: a pip failure, a conflict, or a native file Lambda cannot load."""
+
+
+def default_cache_root() -> Path:
+    """Where bundles are cached by default: one cache per user, shared by every clone and project.
+
+    ``$CORA_LAYER_CACHE`` if set, else ``$XDG_CACHE_HOME/cora-constructs/layers``, else
+    ``~/.cache/cora-constructs/layers``.
+    """
+    explicit = os.environ.get(CACHE_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "cora-constructs" / "layers"
+
+
+def requirement_lines(requirements: Path) -> list[str]:
+    """The requirement specifiers of a file (comments and blank lines dropped); none if absent."""
+    if not requirements.is_file():
+        return []
+    lines = []
+    for raw in requirements.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+def requirement_name(line: str) -> str | None:
+    """The normalised distribution name of a requirement line (PEP 503), or None for options."""
+    if line.startswith("-"):
+        return None
+    match = _REQUIREMENT_NAME.match(line)
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else None
 
 
 @dataclass(frozen=True)
 class LayerSource:
-    """A layer's source folder: ``requirements.txt`` and the ``python/`` package tree."""
+    """One part of a layer: a ``requirements.txt`` and packages to place under ``python/``.
+
+    A layer folder (``requirements.txt`` + ``python/<package>/``) is ``LayerSource(folder)``;
+    ``packages`` lists extra package folders or modules placed under ``python/`` by name (the
+    org layer's runtime ships this way, from wherever cora-constructs is installed).
+    ``label`` names the part in error messages.
+    """
 
     root: Path
+    packages: tuple[Path, ...] = ()
+    requirements_file: Path | None = None
+    label: str = ""
 
     @property
     def requirements(self) -> Path:
-        return self.root / "requirements.txt"
+        return self.requirements_file or self.root / "requirements.txt"
 
     @property
     def python_dir(self) -> Path:
         return self.root / "python"
 
+    @property
+    def name(self) -> str:
+        return self.label or str(self.root)
+
     def requirement_lines(self) -> list[str]:
-        """The requirement specifiers (comments and blank lines dropped)."""
-        if not self.requirements.exists():
-            return []
-        lines = []
-        for raw in self.requirements.read_text(encoding="utf-8").splitlines():
-            line = raw.split("#", 1)[0].strip()
-            if line:
-                lines.append(line)
-        return lines
+        return requirement_lines(self.requirements)
+
+    def entries(self) -> list[Path]:
+        """What this part places under ``python/``: its ``python/`` children, then ``packages``."""
+        found: list[Path] = []
+        if self.python_dir.is_dir():
+            found += sorted(
+                child
+                for child in self.python_dir.iterdir()
+                if child.name not in ("__pycache__",) and not child.name.endswith((".pyc", ".pyo"))
+            )
+        return found + list(self.packages)
+
+
+@dataclass(frozen=True)
+class ComposedLayer:
+    """A layer made of several parts, bundled into one ``python/`` folder in order."""
+
+    parts: tuple[LayerSource, ...]
+    problems: tuple[str, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def of(cls, parts: Iterable[LayerSource]) -> ComposedLayer:
+        composed = tuple(parts)
+        return cls(composed, tuple(composition_problems(composed)))
+
+    def requirement_lines(self) -> list[str]:
+        """Every part's requirements, each distinct line once, in part order."""
+        seen: list[str] = []
+        for part in self.parts:
+            for line in part.requirement_lines():
+                if line not in seen:
+                    seen.append(line)
+        return seen
+
+
+def composition_problems(parts: Sequence[LayerSource]) -> list[str]:
+    """A package placed by two parts, or one distribution required differently by two parts."""
+    problems: list[str] = []
+    placed: dict[str, LayerSource] = {}
+    for part in parts:
+        for entry in part.entries():
+            name = entry.name.removesuffix(".py")
+            first = placed.get(name)
+            if first is not None and first is not part:
+                problems.append(
+                    f"package {name!r} is provided by both {first.name} and {part.name}: one layer "
+                    "folder holds both, so one would silently replace the other; rename yours "
+                    f"(e.g. {name}_local) or drop one."
+                )
+            placed.setdefault(name, part)
+    pinned: dict[str, tuple[str, LayerSource]] = {}
+    for part in parts:
+        for line in part.requirement_lines():
+            distribution = requirement_name(line)
+            if distribution is None:
+                continue
+            first_pin = pinned.get(distribution)
+            if first_pin is not None and first_pin[1] is not part and first_pin[0] != line:
+                problems.append(
+                    f"requirement {distribution!r} is pinned as {first_pin[0]!r} by {first_pin[1].requirements} "
+                    f"and as {line!r} by {part.requirements}: the layer can hold one version; use "
+                    f"{first_pin[0]!r} in both, or drop yours to take the org layer's."
+                )
+            pinned.setdefault(distribution, (line, part))
+    return problems
+
+
+def _as_composed(source: LayerSource | ComposedLayer) -> ComposedLayer:
+    return source if isinstance(source, ComposedLayer) else ComposedLayer.of((source,))
 
 
 def platform_tag() -> str:
@@ -66,18 +183,25 @@ def platform_tag() -> str:
     )
 
 
-def layer_fingerprint(source: LayerSource) -> str:
-    """sha256 of the requirements, every file under ``python/`` and the target platform."""
+def layer_fingerprint(source: LayerSource | ComposedLayer) -> str:
+    """sha256 of everything that goes into the layer: the target platform, the requirements, and
+    every file each part places under ``python/`` (so upgrading cora-constructs changes it)."""
+    layer = _as_composed(source)
     digest = hashlib.sha256()
     digest.update(platform_tag().encode())
     digest.update(b"\0requirements\0")
-    digest.update("\n".join(source.requirement_lines()).encode())
-    if source.python_dir.is_dir():
-        for path in iter_files(source.python_dir):
-            if path.suffix == ".pyc":
-                continue
-            digest.update(b"\0file\0" + path.relative_to(source.root).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes())
+    digest.update("\n".join(layer.requirement_lines()).encode())
+    for part in layer.parts:
+        for entry in part.entries():
+            files = [entry] if entry.is_file() else iter_files(entry)
+            for path in files:
+                if path.suffix in (".pyc", ".pyo"):
+                    continue
+                relative = (
+                    entry.name if path == entry else f"{entry.name}/{path.relative_to(entry).as_posix()}"
+                )
+                digest.update(b"\0file\0" + relative.encode() + b"\0")
+                digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -138,7 +262,7 @@ def cached_bundle(cache_root: Path, fingerprint: str) -> Path | None:
 
 
 def bundle_layer(
-    source: LayerSource,
+    source: LayerSource | ComposedLayer,
     cache_root: Path,
     *,
     wheelhouse: Path | None = None,
@@ -148,39 +272,45 @@ def bundle_layer(
 
     The bundle is built in a temporary folder next to the cache entry and renamed into place
     only after pip succeeded and every native file passed the ELF x86-64 check, so a failure
-    never leaves a half-built bundle behind.
+    never leaves a half-built bundle behind, and two synths building the same layer at once
+    both end with the same complete bundle.
     """
-    fingerprint = layer_fingerprint(source)
+    layer = _as_composed(source)
+    if layer.problems:
+        raise LayerBuildError("the layer cannot be composed:\n  " + "\n  ".join(layer.problems))
+    fingerprint = layer_fingerprint(layer)
     hit = cached_bundle(cache_root, fingerprint)
     if hit is not None:
         return hit
-    if not source.root.is_dir():
-        raise LayerBuildError(f"layer folder {source.root} does not exist")
+    for part in layer.parts:
+        if not part.root.is_dir():
+            raise LayerBuildError(f"layer folder {part.root} does not exist")
     cache_root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{fingerprint[:12]}-", dir=cache_root))
     try:
         python_out = work / "python"
         python_out.mkdir()
-        if source.requirement_lines():
-            result = runner(pip_command(source.requirements, python_out, wheelhouse))
+        lines = layer.requirement_lines()
+        if lines:
+            requirements = work / "requirements.txt"
+            requirements.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            result = runner(pip_command(requirements, python_out, wheelhouse))
             if result.returncode != 0:
+                files = ", ".join(str(p.requirements) for p in layer.parts if p.requirement_lines())
                 raise LayerBuildError(
-                    f"pip could not install {source.requirements} for {defaults.PIP_PLATFORM} "
+                    f"pip could not install {files} for {defaults.PIP_PLATFORM} "
                     f"(exit {result.returncode}):\n{(result.stderr or result.stdout).strip()}\n"
                     "Fix: pin versions that publish manylinux2014 x86_64 wheels for CPython 3.11, "
                     "or pass a wheelhouse (context cora:wheelhouse) holding them."
                 )
-        if source.python_dir.is_dir():
-            shutil.copytree(
-                source.python_dir,
-                python_out,
-                dirs_exist_ok=True,
-                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-            )
+        for part in layer.parts:
+            for entry in part.entries():
+                _place(entry, python_out, part)
         problems = check_native_files(python_out)
         if problems:
+            where = ", ".join(part.name for part in layer.parts)
             raise LayerBuildError(
-                f"the layer {source.root} holds files Lambda cannot load:\n  " + "\n  ".join(problems)
+                f"the layer ({where}) holds files Lambda cannot load:\n  " + "\n  ".join(problems)
             )
         (work / COMPLETE_MARKER).write_text(fingerprint + "\n", encoding="utf-8")
         final = cache_root / fingerprint
@@ -194,3 +324,17 @@ def bundle_layer(
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _place(entry: Path, python_out: Path, part: LayerSource) -> None:
+    """Copy one package (folder or module) of ``part`` under ``python/``; never overwrite."""
+    target = python_out / entry.name
+    if target.exists():
+        raise LayerBuildError(
+            f"{entry} ({part.name}) would replace {target.name!r}, which a requirement of the layer "
+            "already installed: rename your package or drop that requirement."
+        )
+    if entry.is_dir():
+        shutil.copytree(entry, target, ignore=shutil.ignore_patterns(*_SKIPPED), symlinks=True)
+    else:
+        shutil.copy2(entry, target)

@@ -1,8 +1,9 @@
-"""OrgLayer: the org common layer, bundled for Lambda's Linux without Docker."""
+"""OrgLayer: the org common layer, composed and bundled for Lambda's Linux without Docker."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,13 +12,15 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from cora_constructs import defaults
-from cora_constructs.errors import CoraValidationError
+from cora_constructs import defaults, packaged
+from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.layers.bundling import (
+    ComposedLayer,
     LayerBuildError,
     LayerSource,
     bundle_layer,
     cached_bundle,
+    default_cache_root,
     layer_fingerprint,
 )
 from cora_constructs.project import ProjectContext
@@ -25,30 +28,106 @@ from cora_constructs.stack import project_of
 
 
 @dataclass(frozen=True)
-class OrgLayerRef:
-    """The org layer as a function sees it: the layer version and its source folder.
+class LayerWatch:
+    """What a deploy workflow must watch for a layer: the project folders it is built from,
+    and whether part of it comes from the installed cora-constructs package (then the project's
+    dependency files, where the package version is pinned, are watched too)."""
 
-    ``source_dir`` is relative to the project root (e.g. ``layers/org_common``); it is written
-    into each function's ``cora:layers`` metadata so deploy workflows trigger on layer changes.
-    """
+    folders: tuple[str, ...] = ()
+    packaged: bool = False
+
+    @classmethod
+    def of(cls, paths: Sequence[Path], root: Path) -> LayerWatch:
+        folders: list[str] = []
+        from_package = False
+        for path in paths:
+            resolved = path.resolve()
+            if packaged.is_installed_path(resolved) or not resolved.is_relative_to(root):
+                from_package = True
+            else:
+                folders.append(resolved.relative_to(root).as_posix())
+        return cls(tuple(dict.fromkeys(folders)), from_package)
+
+    def __add__(self, other: LayerWatch) -> LayerWatch:
+        return LayerWatch(tuple(dict.fromkeys(self.folders + other.folders)), self.packaged or other.packaged)
+
+
+@dataclass(frozen=True)
+class OrgLayerRef:
+    """The org layer as a function sees it: the layer version and what its deploys watch."""
 
     layer_version: lambda_.ILayerVersion
-    source_dir: str
+    watch: LayerWatch
+
+
+def org_layer_parts(project: ProjectContext, folder: str | Path | None = None) -> list[LayerSource]:
+    """The parts of the org layer: the packaged runtime and pinned requirements, then the
+    project's own org layer folder when it has one (``layers/org_common`` by default, or
+    context ``cora:orgLayerDir``). An explicitly named folder must exist."""
+    parts = [
+        LayerSource(
+            packaged.ORG_LAYER_DIR,
+            packages=(packaged.RUNTIME_PACKAGE,),
+            label=f"cora-constructs {packaged.version()} (cora_runtime and its pinned requirements)",
+        )
+    ]
+    own = project_org_layer_dir(project, folder)
+    if own is not None:
+        parts.append(LayerSource(own, label=f"the project's org layer ({project.relative(own, str(own))})"))
+    return parts
+
+
+def project_org_layer_dir(project: ProjectContext, folder: str | Path | None = None) -> Path | None:
+    """The project's own org layer folder, or None when the project has none."""
+    explicit = folder if folder is not None else project.settings.get(defaults.CONTEXT_ORG_LAYER_DIR)
+    path = Path(str(explicit)) if explicit else Path(defaults.ORG_LAYER_DIR)
+    path = path if path.is_absolute() else project.root / path
+    if path.is_dir():
+        return path
+    if explicit:
+        raise CoraValidationError.single(
+            "CORA-F1",
+            str(explicit),
+            f"the org layer folder {path} does not exist: create it (requirements.txt and/or "
+            "python/<package>/) or drop the setting to use the packaged runtime alone.",
+        )
+    return None
+
+
+def watch_of(parts: Sequence[LayerSource], root: Path) -> LayerWatch:
+    paths: list[Path] = []
+    for part in parts:
+        paths += [part.root, *part.packages]
+    return LayerWatch.of(paths, root)
+
+
+def _description(parts: Sequence[LayerSource], project: ProjectContext) -> str:
+    own = [project.relative(part.root, str(part.root)) for part in parts[1:]]
+    made_of = f"cora-constructs {packaged.version()}" + "".join(f" + {folder}" for folder in own)
+    return f"Org common layer ({made_of}), python3.11 manylinux2014_x86_64"
 
 
 class OrgLayer(Construct):
-    """The org common layer (``layers/org_common``), bundled locally for ``manylinux2014_x86_64``.
+    """The org common layer, bundled locally for ``manylinux2014_x86_64`` / CPython 3.11.
 
-    Its asset hash is the hash of the requirements, the layer's ``python/`` sources and the
-    target platform, so an unchanged layer keeps its hash. Bundles are cached outside
-    ``cdk.out`` (``.cora/layer-cache`` under the project root, or context ``cora:layerCache``),
-    so a fresh ``cdk.out`` with unchanged inputs runs no pip at all.
+    It is composed of what cora-constructs ships (the ``cora_runtime`` package and the pinned
+    requirements of ``cora_constructs/org_layer/requirements.txt``) and, when the project has
+    one, its own org layer folder: ``layers/org_common/`` (context ``cora:orgLayerDir`` moves it)
+    holding ``requirements.txt`` and ``python/<package>/`` (e.g. the team's ``org_common``). A
+    package or a requirement present in both with different pins fails the synth (CORA-F1).
 
-    :param source_dir: the layer folder, default ``layers/org_common`` under the project root.
+    Its asset hash covers every input (requirements, every packaged and project file, the
+    target platform), so upgrading cora-constructs publishes a new layer version. Bundles are
+    cached per user (``~/.cache/cora-constructs/layers``, ``$XDG_CACHE_HOME``, env
+    ``CORA_LAYER_CACHE`` or context ``cora:layerCache``): a second clone or another project
+    with the same inputs runs no pip.
+
+    :param source_dir: the project's own org layer folder (default: ``cora:orgLayerDir`` or
+        ``layers/org_common`` when it exists; none otherwise).
     :param wheelhouse: a folder of wheels to install from instead of the package index
         (default: context ``cora:wheelhouse`` or the ``CORA_WHEELHOUSE`` environment variable).
-    :param cache_dir: where bundles are cached (default: context ``cora:layerCache``, else
-        ``<project root>/.cora/layer-cache``).
+    :param cache_dir: where bundles are cached (default: context ``cora:layerCache``, else the
+        per-user cache).
     """
 
     def __init__(
@@ -62,20 +141,12 @@ class OrgLayer(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         project = project_of(self)
-        root = Path(source_dir) if source_dir else project.root / defaults.ORG_LAYER_DIR
-        if not root.is_absolute():
-            root = project.root / root
-        source = LayerSource(root)
-        if not (source.python_dir / "org_common").is_dir():
-            raise CoraValidationError.single(
-                "CORA-F1",
-                self.node.path,
-                f"{root} has no python/org_common package: the org layer folder holds "
-                "requirements.txt and python/org_common/.",
-            )
-        self.fingerprint = layer_fingerprint(source)
-        asset_dir, asset_hash = self._asset(source, project, wheelhouse, cache_dir)
-        self.source_dir = project.relative(root, self.node.path)
+        layer = ComposedLayer.of(org_layer_parts(project, source_dir))
+        if layer.problems:
+            raise CoraValidationError(Violation("CORA-F1", self.node.path, p) for p in layer.problems)
+        self.fingerprint = layer_fingerprint(layer)
+        asset_dir, asset_hash = self._asset(layer, project, wheelhouse, cache_dir)
+        self.watch = watch_of(layer.parts, project.root)
         self.layer_version = lambda_.LayerVersion(
             self,
             "Layer",
@@ -86,46 +157,53 @@ class OrgLayer(Construct):
             ),
             compatible_runtimes=[lambda_.Runtime.PYTHON_3_11],
             compatible_architectures=[lambda_.Architecture.X86_64],
-            description=f"Org common layer ({self.source_dir}), python3.11 manylinux2014_x86_64",
+            description=_description(layer.parts, project),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        self.ref = OrgLayerRef(self.layer_version, self.source_dir)
+        self.ref = OrgLayerRef(self.layer_version, self.watch)
 
     def _asset(
         self,
-        source: LayerSource,
+        layer: ComposedLayer,
         project: ProjectContext,
         wheelhouse: str | Path | None,
         cache_dir: str | Path | None,
     ) -> tuple[Path, str]:
         cache_root = Path(
-            cache_dir
-            or self.node.try_get_context(defaults.CONTEXT_LAYER_CACHE)
-            or project.root / ".cora" / "layer-cache"
-        )
+            cache_dir or project.settings.get(defaults.CONTEXT_LAYER_CACHE) or default_cache_root()
+        ).expanduser()
         if not cdk.Stack.of(self).bundling_required:
             # This stack is not being bundled (e.g. `cdk deploy other-stack --exclusively`):
             # reuse a finished bundle if there is one, and never run pip for it.
             # The source stand-in gets its own hash so it can never pass for the real bundle.
             hit = cached_bundle(cache_root, self.fingerprint)
-            return (hit, self.fingerprint) if hit else (source.root, f"{self.fingerprint}-unbundled")
-        house = wheelhouse or self.node.try_get_context(defaults.CONTEXT_WHEELHOUSE)
-        house = house or os.environ.get("CORA_WHEELHOUSE")
+            return (hit, self.fingerprint) if hit else (layer.parts[0].root, f"{self.fingerprint}-unbundled")
+        house = (
+            wheelhouse
+            or project.settings.get(defaults.CONTEXT_WHEELHOUSE)
+            or os.environ.get("CORA_WHEELHOUSE")
+        )
         try:
-            bundle = bundle_layer(source, cache_root, wheelhouse=Path(house) if house else None)
+            bundle = bundle_layer(layer, cache_root, wheelhouse=Path(str(house)) if house else None)
         except LayerBuildError as exc:
             raise CoraValidationError.single("CORA-F5", self.node.path, str(exc)) from None
         return bundle, self.fingerprint
 
     @staticmethod
     def from_ssm(
-        scope: Construct, construct_id: str, *, parameter_name: str, source_dir: str = defaults.ORG_LAYER_DIR
+        scope: Construct,
+        construct_id: str,
+        *,
+        parameter_name: str,
+        source_dir: str | Path | None = None,
     ) -> OrgLayerRef:
         """The org layer published by the infra app, resolved from SSM at deploy time.
 
         The ARN is a CloudFormation parameter of type ``AWS::SSM::Parameter::Value<String>``: no
-        cross-stack export ties the stack app to the infra app.
+        cross-stack export ties the stack app to the infra app. ``source_dir`` is the project's
+        own org layer folder, as for :class:`OrgLayer` (only used for what deploys watch).
         """
+        project = project_of(scope)
         arn = ssm.StringParameter.value_for_string_parameter(scope, parameter_name)
         layer = lambda_.LayerVersion.from_layer_version_arn(scope, construct_id, arn)
-        return OrgLayerRef(layer, source_dir)
+        return OrgLayerRef(layer, watch_of(org_layer_parts(project, source_dir), project.root))

@@ -123,6 +123,7 @@ class ApiRoutes:
     def add(self, function: StandardLambda) -> list[apigw.HttpRoute]:
         """Create one HTTP API route per docstring route of ``function``, invoking its ``live`` alias."""
         self._check(function)
+        function.wired = True
         if not function.routes:
             return []
         api, org_authorizer = self._api_in(function.stack)

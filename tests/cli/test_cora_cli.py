@@ -65,10 +65,14 @@ def test_cli_imports_no_aws_cdk() -> None:
 
 
 def test_synth_summary_says_what_was_made(reference: Synthesized) -> None:
-    from cora_constructs.cli.main import _summary
+    from cora_constructs.assembly.api_routes import read_api_routes, route_table
     from cora_constructs.assembly.reader import read_cloud_assembly
+    from cora_constructs.cli.main import _summary
 
-    text = _summary(read_cloud_assembly(reference.outdir), reference.outdir, reference.outdir.parent)
+    lambdas = read_cloud_assembly(reference.outdir)
+    rows, problems = route_table(read_api_routes(reference.outdir), lambdas)
+    assert problems == []
+    text = _summary(lambdas, rows, reference.outdir, reference.outdir.parent)
     lines = text.splitlines()
     assert lines[0] == f"cora synth: wrote {reference.outdir.name}/ (4 stacks with Lambdas)"
     assert lines[1].startswith("  stack app: 5 StandardLambda(s): cora-dev-documents-document-api, ")

@@ -56,7 +56,10 @@ def test_every_function_runs_python311_with_hashed_code_and_metadata(reference: 
         for key in CORA_KEYS:
             assert key in fn["Metadata"], (where, key)
         assert fn["Metadata"]["cora:handler"] == "lambda_function.lambda_handler"
-        assert fn["Metadata"]["cora:layers"] == ["layers/org_common"]
+        # This repository is cora-constructs itself: the packaged runtime and requirements are
+        # folders of the project, so deploys watch them (a team project watches its pins).
+        assert fn["Metadata"]["cora:layers"] == ["cora_constructs/org_layer", "cora_runtime"]
+        assert "cora:dependencyFiles" not in fn["Metadata"]
         assert (ROOT / fn["Metadata"]["cora:source"] / "lambda_function.py").is_file()
 
 

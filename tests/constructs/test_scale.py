@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.synthetic_project import write_project
+from benchmarks.synthetic_project import modules_of, write_project
 from tests.cdk_helpers import new_app, read_templates, resources
 
 pytestmark = pytest.mark.synth
@@ -15,11 +15,12 @@ CLOUDFORMATION_RESOURCE_LIMIT = 500
 
 
 def test_two_hundred_functions_synthesize(tmp_path: Path) -> None:
-    from stacks import build_apps
+    from cora_constructs.apps import CoraApp
+    from stacks.module import TableModuleStack
 
     project = write_project(tmp_path / "project", functions=200, per_module=10)
     app = new_app(tmp_path / "cdk.out", project, app="stack")
-    build_apps(app)
+    CoraApp(app, module_stacks={m: TableModuleStack for m in modules_of(project)})
     app.synth()
     templates = read_templates(tmp_path / "cdk.out")
     assert len(templates) == 21  # the API stack + 20 module stacks

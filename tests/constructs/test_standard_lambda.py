@@ -271,7 +271,8 @@ def test_code_change_changes_the_asset_hash_and_the_version(project: Path, tmp_p
     def synth_once(outdir: Path) -> tuple[str, set[str]]:
         app = new_app(outdir, project)
         stack = CoraStack(app, "test-stack", app_kind="stack")
-        StandardLambda(stack, "Demo", source=DEMO, org_layer=org_layer(stack))
+        routes = ApiRoutes(api_id_parameter="/t/api", authorizer_id_parameter="/t/auth")
+        routes.add(StandardLambda(stack, "Demo", source=DEMO, org_layer=org_layer(stack)))
         app.synth()
         template = read_templates(outdir)["test-stack"]
         (fn,) = resources(template, "AWS::Lambda::Function").values()

@@ -20,6 +20,7 @@ from manifest_gen.manifest import dump_json, manifest_schema
 from manifest_gen.model import COVERAGE_GUARD_PATH, MANIFEST_PATH, REUSABLE_WORKFLOW_PATH
 from manifest_gen.outputs import expected_files
 from manifest_gen.pins import ACTION_PINS
+from manifest_gen.workflows import ALWAYS_GUARDED, coverage_guard_paths
 from tests.manifest_gen.conftest import GeneratedProject, many_lambdas, write_cloud_assembly
 
 TRACKER_WORKFLOW = ".github/workflows/lambda-cora-dev-tracker-tracker-api-deploy.yml"
@@ -109,6 +110,7 @@ class TestManifest:
             "construct_path": "cora-dev-tracker/TrackerApi/Function/Resource",
             "handler": "lambda_function.lambda_handler",
             "layers": ["layers/org_common"],
+            "dependency_files": [],
             "routes": [
                 {
                     "method": "GET",
@@ -190,6 +192,33 @@ class TestDeployWorkflow:
         assert workflow["jobs"]["deploy"]["with"]["app"] == "infra"
         assert workflow["jobs"]["deploy"]["with"]["stack"] == "cora-dev-infra"
 
+    def test_packaged_code_triggers_on_the_project_pins_not_on_a_missing_folder(self) -> None:
+        from cora_constructs.assembly.model import ProductionLambda
+        from manifest_gen.workflows import render_deploy_workflow
+
+        fn = ProductionLambda(
+            function_name="shop-dev-authorizer-authorizer",
+            app="infra",
+            stack="shop-dev-infra",
+            stack_id="shop-dev-infra",
+            module="authorizer",
+            lambda_name="authorizer",
+            construct_path="shop-dev-infra/Authorizer/Function/Resource",
+            lambda_dir="cora_constructs/authorizer",
+            handler="lambda_function.lambda_handler",
+            layers=("layers/org_common",),
+            routes=(),
+            dependency_files=("requirements.txt",),
+            source_package="cora-constructs==0.2.0",
+        )
+        workflow = yaml.safe_load(render_deploy_workflow(fn).content)
+        assert workflow[True]["push"]["paths"] == [  # YAML 1.1 reads the key `on` as true
+            "layers/org_common/**",
+            "requirements.txt",
+            ".github/workflows/lambda-shop-dev-authorizer-authorizer-deploy.yml",
+        ]
+        assert workflow["jobs"]["deploy"]["with"]["lambda_dir"] == ""
+
     def test_calls_the_reusable_workflow_with_oidc_permissions(self, generated: GeneratedProject) -> None:
         workflow = _workflow(generated, DIGEST_WORKFLOW)
         assert workflow["permissions"] == {"id-token": "write", "contents": "read"}
@@ -265,19 +294,15 @@ class TestCoverageGuard:
         self, generated: GeneratedProject
     ) -> None:
         guard = _workflow(generated, COVERAGE_GUARD_PATH)
+        # Only what the project has is guarded (no filter on a folder it does not have).
+        expected = [
+            path
+            for path in coverage_guard_paths()
+            if path in ALWAYS_GUARDED or next(generated.root.glob(path.removesuffix("/**")), None)
+        ]
+        assert "cdk.json" in expected and "packages/**" not in expected  # this project has no packages/
         for event in ("pull_request", "push"):
-            paths = guard["on"][event]["paths"]
-            for expected in (
-                "packages/**",
-                "lambdas/**",
-                "layers/**",
-                "app.py",
-                "stacks/**",
-                "cora_constructs/**",
-                MANIFEST_PATH,
-                ".github/workflows/**",
-            ):
-                assert expected in paths, (event, expected)
+            assert guard["on"][event]["paths"] == expected, event
         assert guard["permissions"] == {"contents": "read"}
         assert any(step.get("run", "").strip() == "cora manifest check" for step in _steps(guard))
 

@@ -6,8 +6,10 @@ from typing import Any
 
 from constructs import Construct
 
-from cora_constructs import CoraStack, OrgHttpApi, defaults
-from stacks.settings import AppSettings
+from cora_constructs import defaults
+from cora_constructs.apps.settings import AppSettings
+from cora_constructs.routes.http_api import OrgHttpApi
+from cora_constructs.stack import CoraStack
 
 
 class ApiStack(CoraStack):

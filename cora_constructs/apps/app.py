@@ -1,0 +1,169 @@
+"""The two apps as library code: ``InfraApp``, ``StackApp``, both selected by ``CoraApp``.
+
+A team's ``app.py``::
+
+    from cora_constructs.apps import main
+
+    main()  # -c app=infra | -c app=stack | neither: both
+
+or, with a module of its own resources::
+
+    main(module_stacks={"orders": OrdersStack})  # OrdersStack subclasses ModuleStack
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import aws_cdk as cdk
+
+from cora_constructs import defaults, naming
+from cora_constructs.apps.api import ApiStack
+from cora_constructs.apps.discovery import discover_module_lambdas, group_by_module, name_collisions
+from cora_constructs.apps.infra import InfraStack
+from cora_constructs.apps.module import ModuleStack
+from cora_constructs.apps.settings import AppSettings
+from cora_constructs.errors import CoraValidationError, Violation
+from cora_constructs.routes.http_api import ApiRoutes
+from cora_constructs.stack import project_of, record_synthesized_apps
+
+RESERVED_STACK_PARTS = ("infra", "api")
+ModuleStackFactory = Callable[..., ModuleStack]
+
+
+class InfraApp:
+    """The infra app (``{project}-infra``): one stack, ``{project}-{env}-infra``."""
+
+    def __init__(self, app: cdk.App) -> None:
+        settings = AppSettings.from_project(project_of(app))
+        self.stack = InfraStack(app, naming.stack_name(settings.project, settings.environment, "infra"))
+        self.stacks: list[cdk.Stack] = [self.stack]
+
+
+class StackApp:
+    """The stack app (``{project}-stack``): the shared HTTP API and one stack per module.
+
+    Modules are discovered from ``packages/module-*/backend/lambdas/*/lambda_function.py``
+    (context ``cora:modules`` changes the pattern). Each module gets a :class:`ModuleStack`,
+    or the subclass ``module_stacks`` names for it (its tables, queues, environment).
+
+    :param module_stacks: module name -> ModuleStack subclass. Default: plain ModuleStacks.
+    :param authorizers: named authorizers for ``[auth: <name>]`` route tags (``iam`` is built in).
+    """
+
+    def __init__(
+        self,
+        app: cdk.App,
+        *,
+        module_stacks: Mapping[str, ModuleStackFactory] | None = None,
+        authorizers: Mapping[str, Any] | None = None,
+    ) -> None:
+        project = project_of(app)
+        settings = AppSettings.from_project(project)
+        pattern = project.setting(defaults.CONTEXT_MODULES, defaults.MODULES_GLOB)
+        lambdas = discover_module_lambdas(project.root, pattern)
+        self.api_stack = ApiStack(app, naming.stack_name(settings.project, settings.environment, "api"))
+        self.routes = ApiRoutes(
+            api_id_parameter=settings.api_id_parameter,
+            authorizer_id_parameter=settings.authorizer_id_parameter,
+            authorizers=dict(authorizers or {}),
+        )
+        self.stacks: list[cdk.Stack] = [self.api_stack]
+        self.modules: dict[str, ModuleStack] = {}
+        problems: list[Violation] = list(name_collisions(lambdas, project.root))
+        factories = dict(module_stacks or {})
+        grouped = group_by_module(lambdas)
+        for name in sorted(set(factories) - set(grouped)):
+            problems.append(
+                Violation(
+                    "CORA-A3",
+                    f"module_stacks[{name!r}]",
+                    f"no module {name!r} was found under {pattern}: fix the name, or remove it from "
+                    f"module_stacks (modules found: {', '.join(sorted(grouped)) or 'none'}).",
+                )
+            )
+        colliding = {v.path for v in problems}
+        for module, items in grouped.items():
+            if naming.slug(module) in RESERVED_STACK_PARTS:
+                problems.append(
+                    Violation(
+                        "CORA-A3",
+                        f"module-{module}",
+                        f"module name {module!r} collides with the {module} stack: rename the module folder.",
+                    )
+                )
+                continue
+            items = [i for i in items if i.source.relative_to(project.root).as_posix() not in colliding]
+            factory = factories.get(module, ModuleStack)
+            try:
+                stack = factory(
+                    app,
+                    naming.stack_name(settings.project, settings.environment, module),
+                    module=module,
+                    lambdas=items,
+                    routes=self.routes,
+                )
+            except CoraValidationError as error:
+                problems += error.violations
+                continue
+            stack.add_stack_dependency(self.api_stack, reason="routes attach to the shared HTTP API")
+            self.modules[module] = stack
+            self.stacks.append(stack)
+        if problems:
+            raise CoraValidationError(problems)
+
+
+class CoraApp:
+    """Both apps, or the one named by context ``app`` (``-c app=stack`` or ``-c app=infra``).
+
+    Every problem of every module, Lambda, layer and route is collected and raised once as a
+    :class:`CoraValidationError`. Options are those of :class:`StackApp`.
+    """
+
+    def __init__(self, app: cdk.App, **stack_app_options: Any) -> None:
+        which = app.node.try_get_context(defaults.CONTEXT_APP)
+        if which not in (None, "", "both", *defaults.APP_KINDS):
+            raise CoraValidationError.single(
+                "CORA-A4",
+                "cdk context 'app'",
+                f"app={which!r} is not an app of this project: use -c app=stack, -c app=infra, or no "
+                "app context to synthesize both.",
+            )
+        self.apps: tuple[str, ...] = defaults.APP_KINDS if which in (None, "", "both") else (str(which),)
+        self.stacks: list[cdk.Stack] = []
+        self.infra: InfraApp | None = None
+        self.stack: StackApp | None = None
+        problems: list[Violation] = []
+        if defaults.APP_INFRA in self.apps:
+            try:
+                self.infra = InfraApp(app)
+                self.stacks += self.infra.stacks
+            except CoraValidationError as error:
+                problems += error.violations
+        if defaults.APP_STACK in self.apps:
+            try:
+                self.stack = StackApp(app, **stack_app_options)
+                self.stacks += self.stack.stacks
+            except CoraValidationError as error:
+                problems += error.violations
+        if problems:
+            raise CoraValidationError(problems)
+        record_synthesized_apps(self.stacks, self.apps)
+
+
+def main(**stack_app_options: Any) -> None:
+    """Build and synthesize the app(s) the way ``cdk synth`` runs ``app.py``.
+
+    A broken standard prints every violation (one line each, sorted by file, with a count per
+    rule) and exits 1 without a traceback; nothing is written to ``cdk.out``. Options are those
+    of :class:`StackApp` (``module_stacks=``, ``authorizers=``).
+    """
+    app = cdk.App()
+    try:
+        CoraApp(app, **stack_app_options)
+    except CoraValidationError as error:
+        print(f"cora: the app breaks the standards:\n{error.report()}", file=sys.stderr)
+        sys.exit(1)
+    app.synth()

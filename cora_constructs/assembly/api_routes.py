@@ -1,0 +1,228 @@
+"""The HTTP API routes of a cloud assembly, as API Gateway will get them (plain JSON, no aws_cdk).
+
+Every ``AWS::ApiGatewayV2::Route`` resource is read with its route key, authorization and the
+function its integration invokes (Route ``Target`` -> Integration ``IntegrationUri`` -> the
+``live`` alias or the function -> its literal ``FunctionName``). :func:`route_table` joins them
+with the docstring routes (``cora:routes`` metadata) and lists every disagreement: the route
+table is what the API really serves, not what the docstrings wish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cora_constructs.assembly.model import ProductionLambda
+from cora_constructs.assembly.reader import read_stack_templates
+
+ROUTE = "AWS::ApiGatewayV2::Route"
+INTEGRATION = "AWS::ApiGatewayV2::Integration"
+ALIAS = "AWS::Lambda::Alias"
+FUNCTION = "AWS::Lambda::Function"
+AUTHORIZER = "AWS::ApiGatewayV2::Authorizer"
+ORG_AUTHORIZER_NAME = "org-authorizer"
+ORG_AUTHORIZER_PARAMETER = "/org-authorizer-id"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRoute:
+    """One route resource: ``auth`` is ``org``, ``public``, ``iam``, ``jwt`` or ``custom``."""
+
+    stack: str
+    construct_path: str
+    method: str
+    path: str
+    auth: str
+    public_reason: str | None
+    function_name: str | None
+    """The function its integration invokes, or None when that cannot be read from the template."""
+
+
+def read_api_routes(cdk_out: Path) -> list[ApiRoute]:
+    """Every HTTP API route resource of the assembly in ``cdk_out``."""
+    routes: list[ApiRoute] = []
+    for stack, template in read_stack_templates(cdk_out):
+        routes += routes_of_template(template, stack.stack_name)
+    return sorted(routes, key=lambda r: (r.path, r.method, r.stack, r.construct_path))
+
+
+def routes_of_template(template: Mapping[str, Any], stack_name: str) -> list[ApiRoute]:
+    resources = template.get("Resources")
+    if not isinstance(resources, dict):
+        return []
+    parameters = template.get("Parameters")
+    parameters = parameters if isinstance(parameters, dict) else {}
+    found = []
+    for logical_id, resource in sorted(resources.items()):
+        if not isinstance(resource, dict) or resource.get("Type") != ROUTE:
+            continue
+        properties = resource.get("Properties") or {}
+        metadata = resource.get("Metadata") or {}
+        key = properties.get("RouteKey")
+        method, _, path = key.partition(" ") if isinstance(key, str) else ("?", "", str(key))
+        reason = metadata.get("cora:publicReason")
+        found.append(
+            ApiRoute(
+                stack=stack_name,
+                construct_path=str(metadata.get("aws:cdk:path") or logical_id),
+                method=method,
+                path=path,
+                auth=_auth(properties, resources, parameters),
+                public_reason=reason if isinstance(reason, str) else None,
+                function_name=_target_function(properties.get("Target"), resources),
+            )
+        )
+    return found
+
+
+def _auth(properties: Mapping[str, Any], resources: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
+    kind = str(properties.get("AuthorizationType") or "NONE").upper()
+    if kind == "NONE":
+        return "public"
+    if kind == "AWS_IAM":
+        return "iam"
+    if kind == "JWT":
+        return "jwt"
+    ref = _ref(properties.get("AuthorizerId"))
+    if (
+        ref is not None
+        and ref in parameters
+        and str(parameters[ref].get("Default", "")).endswith(ORG_AUTHORIZER_PARAMETER)
+    ):
+        return "org"
+    authorizer = resources.get(ref) if ref else None
+    if (
+        isinstance(authorizer, dict)
+        and authorizer.get("Type") == AUTHORIZER
+        and (authorizer.get("Properties") or {}).get("Name") == ORG_AUTHORIZER_NAME
+    ):
+        return "org"
+    return "custom"
+
+
+def _ref(value: object) -> str | None:
+    if isinstance(value, dict):
+        if isinstance(value.get("Ref"), str):
+            return str(value["Ref"])
+        attribute = value.get("Fn::GetAtt")
+        if isinstance(attribute, list) and attribute and isinstance(attribute[0], str):
+            return attribute[0]
+    return None
+
+
+def _target_function(target: object, resources: Mapping[str, Any]) -> str | None:
+    """Route Target (``integrations/<Ref Integration>``) -> the literal FunctionName it invokes."""
+    integration_id = None
+    if isinstance(target, dict) and isinstance(target.get("Fn::Join"), list):
+        parts = target["Fn::Join"][1] if len(target["Fn::Join"]) == 2 else []
+        integration_id = next((r for r in (_ref(p) for p in parts) if r), None)
+    integration = resources.get(integration_id) if integration_id else None
+    if not isinstance(integration, dict) or integration.get("Type") != INTEGRATION:
+        return None
+    node = resources.get(_ref((integration.get("Properties") or {}).get("IntegrationUri")) or "")
+    if isinstance(node, dict) and node.get("Type") == ALIAS:
+        node = resources.get(_ref((node.get("Properties") or {}).get("FunctionName")) or "")
+    if isinstance(node, dict) and node.get("Type") == FUNCTION:
+        name = (node.get("Properties") or {}).get("FunctionName")
+        return name if isinstance(name, str) else None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRow:
+    """One route the API serves, with what its Lambda's docstring says of it."""
+
+    path: str
+    method: str
+    module: str
+    lambda_name: str
+    function_name: str
+    app: str
+    stack: str
+    auth: str
+    public_reason: str | None
+    description: str
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "path": self.path,
+            "method": self.method,
+            "module": self.module,
+            "lambda": self.lambda_name,
+            "function_name": self.function_name,
+            "app": self.app,
+            "stack": self.stack,
+            "auth": self.auth,
+            "public_reason": self.public_reason,
+            "description": self.description,
+        }
+
+    @property
+    def auth_label(self) -> str:
+        return f"public ({self.public_reason})" if self.auth == "public" else self.auth
+
+
+def route_table(
+    api_routes: Iterable[ApiRoute], lambdas: Iterable[ProductionLambda]
+) -> tuple[list[RouteRow], list[str]]:
+    """The rows of every API route resource joined with its function's docstring routes, and
+    every disagreement between the two (a route the docstring does not declare, a docstring
+    route no API serves, another authorization than the docstring's)."""
+    by_name = {fn.function_name: fn for fn in lambdas}
+    declared = {(fn.function_name, r.method, r.path): (fn, r) for fn in by_name.values() for r in fn.routes}
+    rows: list[RouteRow] = []
+    problems: list[str] = []
+    served: set[tuple[str, str, str]] = set()
+    for route in api_routes:
+        fn = by_name.get(route.function_name or "")
+        doc = declared.get((route.function_name or "", route.method, route.path))
+        where = f"{route.method} {route.path} ({route.stack}, {route.construct_path})"
+        if fn is None:
+            target = route.function_name or "a target that is not a StandardLambda of this app"
+            problems.append(
+                f"{where} invokes {target}: no docstring declares it; serve API routes only from "
+                "StandardLambda docstrings (ApiRoutes), or remove the route."
+            )
+        elif doc is None:
+            problems.append(
+                f"{where} invokes {fn.function_name}, whose docstring ({fn.lambda_dir}) does not declare "
+                "it: add the route to the docstring, or remove it from the API."
+            )
+        else:
+            served.add((fn.function_name, route.method, route.path))
+            expected = doc[1].auth
+            if not _same_auth(expected, route.auth):
+                problems.append(
+                    f"{where}: the docstring asks for auth {expected!r} but the API route has "
+                    f"{route.auth!r}: wire it with ApiRoutes so the route gets the declared authorizer."
+                )
+        rows.append(
+            RouteRow(
+                path=route.path,
+                method=route.method,
+                module=fn.module if fn else "?",
+                lambda_name=fn.lambda_name if fn else "?",
+                function_name=route.function_name or "?",
+                app=fn.app if fn else "?",
+                stack=route.stack,
+                auth=route.auth,
+                public_reason=route.public_reason or (doc[1].public_reason if doc else None),
+                description=doc[1].description if doc else "",
+            )
+        )
+    for (name, method, path), (fn, _route) in sorted(declared.items()):
+        if (name, method, path) not in served:
+            problems.append(
+                f"{method} {path} is declared by {fn.lambda_dir} ({name}) but no API route serves it: "
+                "wire the function with ApiRoutes(...).add(function) (the library's StackApp does)."
+            )
+    rows.sort(key=lambda r: (r.path, r.method, r.function_name))
+    return rows, problems
+
+
+def _same_auth(declared: str, served: str) -> bool:
+    if declared in ("org", "public", "iam"):
+        return declared == served
+    return served in ("custom", "jwt")  # a named authorizer of ApiRoutes(authorizers=...)
