@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from cora_constructs.cli import audit_command
 from cora_constructs.cli.route_table import RouteRow, render_table, route_rows
 from cora_constructs.assembly.reader import read_cloud_assembly
 from cora_constructs.assembly.errors import ToolError
@@ -57,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _synth(args)
         if args.command == "routes":
             return _routes(args)
+        if args.command == "audit":
+            return audit_command.run(args)
     except ToolError as error:
         for problem in error.problems:
             print(f"cora {args.command}: error: {problem}", file=sys.stderr)
@@ -74,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Ship compliant serverless backends: synthesize the CDK app, list its routes, "
         "generate and check its deploy workflows (`cora manifest generate|check`).",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{synth,routes,manifest}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{synth,routes,manifest,audit}")
     synth = commands.add_parser("synth", help="synthesize the app(s) with `cdk synth` and summarise them")
     synth.add_argument("--app", choices=APPS, help="only this app (default: both)")
     _project_option(synth)
@@ -85,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "manifest", help="`cora manifest generate|check`: the deploy workflows", add_help=False
     )
+    audit_command.add_parser(commands)
     return parser
 
 
