@@ -58,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _synth(args)
         if args.command == "routes":
             return _routes(args)
+        if args.command == "check":
+            from cora_constructs.cli import check_command
+
+            return check_command.run(args)
         if args.command == "audit":
             return audit_command.run(args)
     except ToolError as error:
@@ -77,7 +81,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Ship compliant serverless backends: synthesize the CDK app, list its routes, "
         "generate and check its deploy workflows (`cora manifest generate|check`).",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{synth,routes,manifest,audit}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{synth,routes,check,manifest,audit}"
+    )
     synth = commands.add_parser("synth", help="synthesize the app(s) with `cdk synth` and summarise them")
     synth.add_argument("--app", choices=APPS, help="only this app (default: both)")
     _project_option(synth)
@@ -88,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "manifest", help="`cora manifest generate|check`: the deploy workflows", add_help=False
     )
+    from cora_constructs.cli import check_command
+
+    check_command.add_parser(commands)
     audit_command.add_parser(commands)
     return parser
 

@@ -1,0 +1,62 @@
+"""CORA-L6: no native code in a function's package: compiled dependencies belong in a layer
+built for Lambda's Linux."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from cora_constructs.binaries import NATIVE_SUFFIXES, BinaryKind, classify, find_native_files
+from cora_constructs.compliance.assembly import ResourceView
+from cora_constructs.compliance.code import function_code
+from cora_constructs.compliance.model import (
+    Result,
+    Rule,
+    compliant,
+    non_compliant,
+    not_applicable,
+    unvalidated,
+)
+
+
+def check(view: ResourceView) -> Result:
+    asset = function_code(view).asset_path
+    if asset is None:
+        return not_applicable("the code is not an asset of this assembly (CORA-L1)")
+    if asset.is_dir():
+        found = [(path.relative_to(asset).as_posix(), kind) for path, kind in find_native_files(asset)]
+    elif asset.is_file() and zipfile.is_zipfile(asset):
+        found = _native_members(asset)
+    else:
+        return unvalidated(f"the code asset {asset.name} is not in the cloud assembly", "Properties/Code")
+    if not found:
+        return compliant()
+    shown = ", ".join(f"{name} ({kind})" for name, kind in found[:5])
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    return non_compliant(f"the code package holds native code: {shown}{more}", "Properties/Code")
+
+
+def _native_members(archive: Path) -> list[tuple[str, BinaryKind]]:
+    found = []
+    with zipfile.ZipFile(archive) as bundle:
+        for info in bundle.infolist():
+            if info.is_dir():
+                continue
+            with bundle.open(info) as member:
+                kind = classify(member.read(64))
+            if kind is None and info.filename.lower().endswith(NATIVE_SUFFIXES):
+                kind = BinaryKind("native library", "by its suffix")
+            if kind is not None:
+                found.append((info.filename, kind))
+    return found
+
+
+RULE = Rule(
+    id="CORA-L6",
+    reason="Compiled dependencies never ship in a function package: they break on Lambda's Linux "
+    "unless built for it, which the shared layer does.",
+    fix="Remove the native files from the function's folder and move the package to a layer "
+    "(the org layer or a module layer), built for manylinux2014_x86_64.",
+    resource_types=frozenset({"AWS::Lambda::Function"}),
+    check=check,
+)
