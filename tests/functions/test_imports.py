@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from cora_constructs.functions import imports as imports_module
 from cora_constructs.functions.imports import (
     ImportChecker,
     ImportRoot,
@@ -319,7 +318,7 @@ def test_one_scandir_per_folder_across_functions(project: Project, monkeypatch: 
         scanned.append(os.fspath(path))
         return real(path)
 
-    monkeypatch.setattr(imports_module.os, "scandir", counting)
+    monkeypatch.setattr(os, "scandir", counting)
     checker = ImportChecker()
     assert project.check(checker) == []
     roots = [ImportRoot.function(other), *project.roots[1:]]
