@@ -14,16 +14,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from cora_constructs.assembly.api_routes import RouteRow, read_api_routes, route_table
 from cora_constructs.cli import audit_command
-from cora_constructs.cli.route_table import RouteRow, render_table, route_rows
+from cora_constructs.cli.route_table import render_table
 from cora_constructs.assembly.reader import read_cloud_assembly
 from cora_constructs.assembly.errors import ToolError
 from cora_constructs.assembly.model import ProductionLambda
 from cora_constructs.assembly.synth import (
-    SYNTH_COMMAND,
     default_cdk_out,
     ensure_cloud_assembly,
     find_project_root,
+    synth_command,
     synthesize,
 )
 
@@ -109,7 +110,7 @@ def _project_option(parser: argparse.ArgumentParser) -> None:
 
 def _synth(args: argparse.Namespace) -> int:
     root = args.project_root.resolve() if args.project_root else find_project_root()
-    command = list(SYNTH_COMMAND)
+    command = list(synth_command(root))
     if args.app:
         command += ["-c", f"app={args.app}"]
     which = f"the {args.app} app" if args.app else "both apps (stack and infra)"
@@ -117,13 +118,13 @@ def _synth(args: argparse.Namespace) -> int:
     synthesize(root, command)
     cdk_out = default_cdk_out(root)
     lambdas = read_cloud_assembly(cdk_out)
-    print(_summary(lambdas, cdk_out, root))
+    rows, _problems = route_table(read_api_routes(cdk_out), lambdas)
+    print(_summary(lambdas, rows, cdk_out, root))
     return EXIT_OK
 
 
-def _summary(lambdas: Sequence[ProductionLambda], cdk_out: Path, root: Path) -> str:
+def _summary(lambdas: Sequence[ProductionLambda], rows: Sequence[RouteRow], cdk_out: Path, root: Path) -> str:
     stacks = sorted({fn.stack for fn in lambdas})
-    rows = route_rows(lambdas)
     by_auth: dict[str, int] = {}
     for row in rows:
         by_auth[row.auth] = by_auth.get(row.auth, 0) + 1
@@ -144,12 +145,14 @@ def _routes(args: argparse.Namespace) -> int:
     else:
         root = args.project_root.resolve() if args.project_root else find_project_root()
         cdk_out = ensure_cloud_assembly(root)
-    rows = route_rows(read_cloud_assembly(cdk_out))
+    rows, problems = route_table(read_api_routes(cdk_out), read_cloud_assembly(cdk_out))
     if args.json:
         print(json.dumps([row.as_dict() for row in rows], indent=2))
     else:
         print(render_table(rows))
-    return EXIT_OK
+    for problem in problems:
+        print(f"cora routes: error: {problem}", file=sys.stderr)
+    return EXIT_PROBLEMS if problems else EXIT_OK
 
 
 __all__ = ["RouteRow", "main"]
