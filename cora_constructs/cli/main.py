@@ -15,11 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cora_constructs.assembly.api_routes import RouteRow, read_api_routes, route_table
-from cora_constructs.cli import audit_command
-from cora_constructs.cli.route_table import render_table
-from cora_constructs.assembly.reader import read_cloud_assembly
 from cora_constructs.assembly.errors import ToolError
 from cora_constructs.assembly.model import ProductionLambda
+from cora_constructs.assembly.reader import read_cloud_assembly
 from cora_constructs.assembly.synth import (
     default_cdk_out,
     ensure_cloud_assembly,
@@ -27,6 +25,8 @@ from cora_constructs.assembly.synth import (
     synth_command,
     synthesize,
 )
+from cora_constructs.cli import audit_command
+from cora_constructs.cli.route_table import render_table
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 APPS = ("stack", "infra")
