@@ -191,8 +191,9 @@ def collect(
         authorizer_id = parameters.get(SSM_ORG_AUTHORIZER_ID)
         api, lookup = _find_api(clients.apigw, expected, parameters.get(SSM_HTTP_API_ID), authorizer_id)
         if api is not None and (authorizer_id is None or authorizer_id not in api.authorizers):
+            # No parameter, or it names an authorizer the API does not have: fall back to the name.
             named = [key for key, name in api.authorizers.items() if name == ORG_AUTHORIZER_NAME]
-            authorizer_id = named[0] if len(named) == 1 else authorizer_id
+            authorizer_id = named[0] if len(named) == 1 else None
     return DeployedState(
         functions={fn.name: fn for fn in functions},
         other_functions=other_functions,

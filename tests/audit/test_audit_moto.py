@@ -362,6 +362,7 @@ def test_done_when_one_function_on_python312_and_the_others_absent(
     result = _cora("audit", "--endpoint-url", moto_server.endpoint, "--region", "us-east-1", cwd=project.root)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+    assert "[1/1]" not in result.stderr  # no progress line when stderr is not a terminal
     lines = result.stdout.splitlines()
     row = next(line for line in lines if line.startswith(API))
     assert row.split()[:4] == [API, "stack", "ok", "DRIFT"]
@@ -412,3 +413,65 @@ def test_no_credentials_is_one_line_exit_2(project: Project, moto_server: MotoSe
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("cora audit: error: no AWS credentials")
+
+
+def test_progress_line_per_function_on_a_terminal(deployed: Deployment, project: Project) -> None:
+    import pty
+
+    master, slave = pty.openpty()
+    clean_env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    try:
+        result = subprocess.run(
+            [str(CORA), "audit", "--endpoint-url", deployed.endpoint, "--region", REGION],
+            cwd=project.root,
+            env={**clean_env, **AWS_ENV},
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    terminal = b"".join(chunks).decode()
+    assert result.returncode == 0, terminal
+    for name in (API, DIGEST, DOCS, AUTHORIZER):
+        assert f"] {name}" in terminal
+    assert [f"[{done}/4]" in terminal for done in range(1, 5)] == [True] * 4
+    assert "[" not in result.stdout.splitlines()[-1]  # the report itself carries no progress
+
+
+@pytest.mark.parametrize("stale", [False, True], ids=["parameters-deleted", "parameters-stale"])
+def test_api_and_org_authorizer_are_found_by_name_without_their_parameters(
+    deployed: Deployment, project: Project, stale: bool
+) -> None:
+    for name in ("/cora/dev/http-api-id", "/cora/dev/org-authorizer-id"):
+        if stale:
+            deployed.ssm.put_parameter(Name=name, Value="gone1234", Type="String", Overwrite=True)
+        else:
+            deployed.ssm.delete_parameter(Name=name)
+    code, report = run_audit(deployed, project)
+    assert (code, report["findings"]) == (0, [])
+    authorizer_removed(deployed)
+    code, report = run_audit(deployed, project)
+    assert (code, problems(report)) == (1, {("authorizer", "DRIFT", "GET /tasks")})
+    assert f"HTTP API cora-dev-api ({deployed.api_id})" in report["findings"][0]["where"]
+
+
+def test_no_region_is_one_line_exit_2(project: Project, moto_server: MotoServer) -> None:
+    env = {key: value for key, value in AWS_ENV.items() if key != "AWS_DEFAULT_REGION"}
+    result = _cora("audit", "--endpoint-url", moto_server.endpoint, cwd=project.root, env=env)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "cora audit: error: no AWS region: pass --region or set AWS_REGION (or a profile's region)\n"
+    )
