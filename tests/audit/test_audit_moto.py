@@ -475,3 +475,15 @@ def test_no_region_is_one_line_exit_2(project: Project, moto_server: MotoServer)
     assert result.stderr == (
         "cora audit: error: no AWS region: pass --region or set AWS_REGION (or a profile's region)\n"
     )
+
+
+def test_stale_cloud_assembly_is_a_warning(project: Project, moto_server: MotoServer) -> None:
+    os.utime(project.cdk_out / "manifest.json", (0, 0))
+    (project.root / "app.py").write_text("# the app\n", encoding="utf-8")
+    moto_server.reset()
+    result = _cora("audit", "--endpoint-url", moto_server.endpoint, "--region", REGION, cwd=project.root)
+    assert result.returncode == 1  # nothing is deployed
+    assert result.stderr == (
+        f"cora audit: warning: {project.cdk_out} is older than the app's sources: the code check "
+        "compares with what it would deploy, so run `cdk synth` first for an exact answer\n"
+    )
