@@ -182,6 +182,7 @@ def main() -> None:
     with jwks_server({"keys": [jwk(key)]}) as url:
         os.environ.update(JWKS_URL=url, JWT_ISSUER=ISSUER, JWT_AUDIENCE=AUDIENCE, SESSION_COOKIE_NAME=COOKIE)
         import lambda_function as authorizer
+
         from cora_runtime.auth import extract_token
         from cora_runtime.cookies import parse_cookies
 

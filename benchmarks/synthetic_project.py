@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
 HANDLER = '''"""
 {module} {name} - synthetic Lambda {index}.
 

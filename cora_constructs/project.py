@@ -10,9 +10,9 @@ from typing import Any
 from constructs import Construct
 
 from cora_constructs import defaults
-from cora_constructs.errors import CoraValidationError
 from cora_constructs.assembly.errors import ProjectError
 from cora_constructs.assembly.synth import find_project_root as find_cdk_json_folder
+from cora_constructs.errors import CoraValidationError
 
 
 @dataclass(frozen=True)

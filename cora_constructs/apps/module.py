@@ -12,6 +12,7 @@ from cora_constructs.apps.discovery import ModuleLambda, construct_id
 from cora_constructs.apps.settings import AppSettings
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions.standard_lambda import StandardLambda
+from cora_constructs.layers.module_layer import ModuleLayer, module_layer_folders
 from cora_constructs.layers.org_layer import OrgLayer
 from cora_constructs.routes.http_api import ApiRoutes
 from cora_constructs.stack import CoraStack
@@ -19,6 +20,9 @@ from cora_constructs.stack import CoraStack
 
 class ModuleStack(CoraStack):
     """``{project}-{env}-{module}``: a module's StandardLambdas behind the shared HTTP API.
+
+    Every folder under the module's ``backend/layers/`` is a :class:`ModuleLayer`, attached after
+    the org layer to each of the module's Lambdas (in folder name order).
 
     **The extension point.** Subclass it to give a module its own resources and settings, and
     register the subclass with ``StackApp(module_stacks={"<module>": YourStack})``:
@@ -47,9 +51,17 @@ class ModuleStack(CoraStack):
         self.module = module
         settings = AppSettings.of(self)
         self.org_layer = OrgLayer.from_ssm(self, "OrgLayer", parameter_name=settings.org_layer_arn_parameter)
+        problems: list[Violation] = []
+        self.module_layers: list[ModuleLayer] = []
+        for folder in module_layer_folders(lambdas[0].layers_dir) if lambdas else ():
+            try:
+                self.module_layers.append(
+                    ModuleLayer(self, f"Layer{construct_id(folder.name)}", source=folder, module=module)
+                )
+            except CoraValidationError as error:
+                problems += error.violations
         self.add_resources()
         self.functions: list[StandardLambda] = []
-        problems: list[Violation] = []
         for item in lambdas:
             try:
                 function = StandardLambda(
@@ -58,6 +70,7 @@ class ModuleStack(CoraStack):
                     source=item.source,
                     module=module,
                     org_layer=self.org_layer,
+                    layers=self.module_layers,
                     environment={"MODULE_NAME": module, **self.function_environment(item)},
                     **self.function_options(item),
                 )

@@ -64,6 +64,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey, RSAPublicNumbers
 from cryptography.hazmat.primitives.hashes import SHA256
+
 from cora_runtime.auth import find_token
 
 ENV_VARS = ("JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "SESSION_COOKIE_NAME")

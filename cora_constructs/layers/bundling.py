@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cora_constructs import defaults
-from cora_constructs.binaries import find_native_files, iter_files
+from cora_constructs.binaries import find_escaping_links, find_native_files, iter_files
 
 BUNDLE_FORMAT = "cora-layer-bundle-v2"
 COMPLETE_MARKER = ".cora-bundle-complete"
@@ -137,6 +137,12 @@ class ComposedLayer:
 def composition_problems(parts: Sequence[LayerSource]) -> list[str]:
     """A package placed by two parts, or one distribution required differently by two parts."""
     problems: list[str] = []
+    for part in parts:
+        for link, target in find_escaping_links(part.root) if part.root.is_dir() else ():
+            problems.append(
+                f"{link} is a symbolic link to {target!r}, outside {part.name}: anything it reaches "
+                "would ship in the layer, so links are never followed; copy the file in instead (CORA-L11)."
+            )
     placed: dict[str, LayerSource] = {}
     for part in parts:
         for entry in part.entries():
@@ -158,8 +164,9 @@ def composition_problems(parts: Sequence[LayerSource]) -> list[str]:
             first_pin = pinned.get(distribution)
             if first_pin is not None and first_pin[1] is not part and first_pin[0] != line:
                 problems.append(
-                    f"requirement {distribution!r} is pinned as {first_pin[0]!r} by {first_pin[1].requirements} "
-                    f"and as {line!r} by {part.requirements}: the layer can hold one version; use "
+                    f"requirement {distribution!r} is pinned as {first_pin[0]!r} by "
+                    f"{first_pin[1].requirements} and as {line!r} by {part.requirements}: the layer "
+                    "can hold one version; use "
                     f"{first_pin[0]!r} in both, or drop yours to take the org layer's."
                 )
             pinned.setdefault(distribution, (line, part))

@@ -54,10 +54,64 @@ class LayerWatch:
 
 @dataclass(frozen=True)
 class OrgLayerRef:
-    """The org layer as a function sees it: the layer version and what its deploys watch."""
+    """The org layer as a function sees it: the layer version, what its deploys watch, and the
+    bundle's ``python/`` folder (for the import check; None when it is not built here)."""
 
     layer_version: lambda_.ILayerVersion
     watch: LayerWatch
+    python_dir: Path | None = None
+    requirements_files: tuple[Path, ...] = ()
+
+
+def layer_cache_root(project: ProjectContext, cache_dir: str | Path | None = None) -> Path:
+    """Where layer bundles are cached: ``cache_dir``, context ``cora:layerCache``, or per user."""
+    return Path(
+        str(cache_dir or project.settings.get(defaults.CONTEXT_LAYER_CACHE) or default_cache_root())
+    ).expanduser()
+
+
+def wheelhouse_of(project: ProjectContext, wheelhouse: str | Path | None = None) -> Path | None:
+    house = (
+        wheelhouse or project.settings.get(defaults.CONTEXT_WHEELHOUSE) or os.environ.get("CORA_WHEELHOUSE")
+    )
+    return Path(str(house)).expanduser() if house else None
+
+
+def layer_bundle(
+    scope: Construct,
+    layer: ComposedLayer,
+    project: ProjectContext,
+    *,
+    wheelhouse: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    build: bool | None = None,
+) -> Path | None:
+    """The finished bundle of ``layer``: from the cache, or built now when ``build`` (default:
+    when the stack is being bundled). None when it is not cached and may not be built (e.g.
+    `cdk deploy other-stack --exclusively`: such a stack never runs pip)."""
+    cache_root = layer_cache_root(project, cache_dir)
+    fingerprint = layer_fingerprint(layer)
+    hit = cached_bundle(cache_root, fingerprint)
+    if hit is not None:
+        return hit
+    if not (cdk.Stack.of(scope).bundling_required if build is None else build):
+        return None
+    try:
+        return bundle_layer(layer, cache_root, wheelhouse=wheelhouse_of(project, wheelhouse))
+    except LayerBuildError as exc:
+        raise CoraValidationError.single("CORA-F5", scope.node.path, str(exc)) from None
+
+
+def layer_code(bundle: Path | None, layer: ComposedLayer) -> lambda_.Code:
+    """The layer's asset: the bundle, hashed by the layer's fingerprint; without a bundle, the
+    first part's folder under a hash of its own, so it can never pass for the real bundle."""
+    fingerprint = layer_fingerprint(layer)
+    folder, asset_hash = (
+        (bundle, fingerprint) if bundle else (layer.parts[0].root, f"{fingerprint}-unbundled")
+    )
+    return lambda_.Code.from_asset(
+        str(folder), asset_hash=asset_hash, asset_hash_type=cdk.AssetHashType.CUSTOM
+    )
 
 
 def org_layer_parts(project: ProjectContext, folder: str | Path | None = None) -> list[LayerSource]:
@@ -145,49 +199,23 @@ class OrgLayer(Construct):
         if layer.problems:
             raise CoraValidationError(Violation("CORA-F1", self.node.path, p) for p in layer.problems)
         self.fingerprint = layer_fingerprint(layer)
-        asset_dir, asset_hash = self._asset(layer, project, wheelhouse, cache_dir)
+        self.bundle = layer_bundle(self, layer, project, wheelhouse=wheelhouse, cache_dir=cache_dir)
         self.watch = watch_of(layer.parts, project.root)
         self.layer_version = lambda_.LayerVersion(
             self,
             "Layer",
-            code=lambda_.Code.from_asset(
-                str(asset_dir),
-                asset_hash=asset_hash,
-                asset_hash_type=cdk.AssetHashType.CUSTOM,
-            ),
+            code=layer_code(self.bundle, layer),
             compatible_runtimes=[lambda_.Runtime.PYTHON_3_11],
             compatible_architectures=[lambda_.Architecture.X86_64],
             description=_description(layer.parts, project),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        self.ref = OrgLayerRef(self.layer_version, self.watch)
-
-    def _asset(
-        self,
-        layer: ComposedLayer,
-        project: ProjectContext,
-        wheelhouse: str | Path | None,
-        cache_dir: str | Path | None,
-    ) -> tuple[Path, str]:
-        cache_root = Path(
-            cache_dir or project.settings.get(defaults.CONTEXT_LAYER_CACHE) or default_cache_root()
-        ).expanduser()
-        if not cdk.Stack.of(self).bundling_required:
-            # This stack is not being bundled (e.g. `cdk deploy other-stack --exclusively`):
-            # reuse a finished bundle if there is one, and never run pip for it.
-            # The source stand-in gets its own hash so it can never pass for the real bundle.
-            hit = cached_bundle(cache_root, self.fingerprint)
-            return (hit, self.fingerprint) if hit else (layer.parts[0].root, f"{self.fingerprint}-unbundled")
-        house = (
-            wheelhouse
-            or project.settings.get(defaults.CONTEXT_WHEELHOUSE)
-            or os.environ.get("CORA_WHEELHOUSE")
+        self.ref = OrgLayerRef(
+            self.layer_version,
+            self.watch,
+            self.bundle / "python" if self.bundle else None,
+            tuple(part.requirements for part in layer.parts),
         )
-        try:
-            bundle = bundle_layer(layer, cache_root, wheelhouse=Path(str(house)) if house else None)
-        except LayerBuildError as exc:
-            raise CoraValidationError.single("CORA-F5", self.node.path, str(exc)) from None
-        return bundle, self.fingerprint
 
     @staticmethod
     def from_ssm(
@@ -206,4 +234,13 @@ class OrgLayer(Construct):
         project = project_of(scope)
         arn = ssm.StringParameter.value_for_string_parameter(scope, parameter_name)
         layer = lambda_.LayerVersion.from_layer_version_arn(scope, construct_id, arn)
-        return OrgLayerRef(layer, watch_of(org_layer_parts(project, source_dir), project.root))
+        composed = ComposedLayer.of(org_layer_parts(project, source_dir))
+        # The stack app deploys no org layer, but its import check needs the layer's contents:
+        # the same composed bundle, from the per-user cache (built once when it is missing).
+        bundle = None if composed.problems else layer_bundle(scope, composed, project)
+        return OrgLayerRef(
+            layer,
+            watch_of(composed.parts, project.root),
+            bundle / "python" if bundle else None,
+            tuple(part.requirements for part in composed.parts),
+        )

@@ -14,10 +14,10 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
-from cora_runtime.routes import DEFAULT_AUTH, PUBLIC, Route
 
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions.standard_lambda import StandardLambda
+from cora_runtime.routes import DEFAULT_AUTH, PUBLIC, Route
 
 ORG_AUTHORIZER_NAME = "org-authorizer"
 AuthorizerFactory = Callable[[Construct], apigw.IHttpRouteAuthorizer]

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cora_runtime.routes import parse_file
 
+from cora_runtime.routes import parse_file
 from tests.cdk_helpers import ROOT, normalise, parameter_name, resources
 from tests.conftest import Synthesized
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from manifest_gen.errors import ProjectError
 from cora_constructs.assembly.synth import (
     SYNTH_COMMAND,
     assembly_is_stale,
@@ -21,6 +20,7 @@ from cora_constructs.assembly.synth import (
     ensure_cloud_assembly,
     find_project_root,
 )
+from manifest_gen.errors import ProjectError
 from tests.manifest_gen.conftest import make_project, sample_lambdas, write_cloud_assembly
 
 HERE = Path(__file__).resolve().parent

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import pytest
+
 from cora_runtime.auth import extract_token, find_token
 from cora_runtime.cookies import parse_cookies
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from cora_runtime.auth import extract_token
 from cora_runtime.cookies import cookie_value, parse_cookies
 from cora_runtime.routing import Request, Router

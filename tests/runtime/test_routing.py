@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
 from cora_runtime.responses import (
     ConflictError,
     HTTPError,
