@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from cora_constructs.routes.http_api import ApiRoutes, OrgHttpApi
     from cora_constructs.stack import CoraStack
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {
     "CoraApp": "cora_constructs.apps",
