@@ -7,6 +7,8 @@ each, a DynamoDB table per module, one HTTP API): the same CloudFormation resour
 counts. The raw variant writes the routes out by hand instead of reading docstrings and skips
 every check. Rounds alternate the two variants in one process; the best round of each is
 compared (rounds alternate which variant goes first). Goal: ratio (standard / raw) at most 1.10.
+A third variant is the same StandardLambda app with the import check switched off: the check's
+goal is standard / unchecked at most 1.05.
 """
 
 from __future__ import annotations
@@ -41,6 +43,18 @@ def standard(project: Path, outdir: Path) -> None:
     app = new_app(outdir, project, app="stack")
     CoraApp(app, module_stacks={m: TableModuleStack for m in modules_of(project)})
     app.synth()
+
+
+def standard_without_import_check(project: Path, outdir: Path) -> None:
+    """The same StandardLambda app with the import check (CORA-L9/L10) switched off."""
+    from cora_constructs.functions import standard_lambda
+
+    checked = standard_lambda.import_problems
+    standard_lambda.import_problems = lambda *args, **kwargs: []  # type: ignore[assignment]
+    try:
+        standard(project, outdir)
+    finally:
+        standard_lambda.import_problems = checked
 
 
 def raw(project: Path, outdir: Path) -> None:
@@ -128,11 +142,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[18, 200])
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cora-bench-synth-"))
-    print(f"{'functions':>9}  {'standard s':>10}  {'raw s':>8}  {'ratio':>6}  goal <= 1.10")
+    print(
+        f"{'functions':>9}  {'standard s':>10}  {'no-import-check s':>17}  {'raw s':>8}  "
+        f"{'ratio':>6}  goal <= 1.10  {'import check':>12}  goal <= 1.05"
+    )
     for size in args.sizes:
         project = write_project(work / f"p{size}", size)
-        best = {"standard": float("inf"), "raw": float("inf")}
-        variants = [("standard", standard), ("raw", raw)]
+        best = {"standard": float("inf"), "unchecked": float("inf"), "raw": float("inf")}
+        variants = [("standard", standard), ("unchecked", standard_without_import_check), ("raw", raw)]
         for round_ in range(args.rounds):
             # Alternate which variant goes first: the Node process grows as apps accumulate.
             for name, build in variants if round_ % 2 == 0 else variants[::-1]:
@@ -140,8 +157,13 @@ def main() -> None:
                 build(project, work / f"out-{size}-{name}-{round_}")
                 best[name] = min(best[name], time.perf_counter() - start)
         ratio = best["standard"] / best["raw"]
+        check = best["standard"] / best["unchecked"]
         verdict = "ok" if ratio <= 1.10 else "OVER"
-        print(f"{size:>9}  {best['standard']:>10.2f}  {best['raw']:>8.2f}  {ratio:>6.2f}  {verdict}")
+        check_verdict = "ok" if check <= 1.05 else "OVER"
+        print(
+            f"{size:>9}  {best['standard']:>10.2f}  {best['unchecked']:>17.2f}  {best['raw']:>8.2f}  "
+            f"{ratio:>6.2f}  {verdict:<12}  {check:>12.3f}  {check_verdict}"
+        )
 
 
 if __name__ == "__main__":

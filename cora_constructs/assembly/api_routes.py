@@ -2,7 +2,8 @@
 
 Every ``AWS::ApiGatewayV2::Route`` resource is read with its route key, authorization and the
 function its integration invokes (Route ``Target`` -> Integration ``IntegrationUri`` -> the
-``live`` alias or the function -> its literal ``FunctionName``). :func:`route_table` joins them
+``live`` alias or the function -> its literal ``FunctionName``, followed by the rule pack's
+route index, the one implementation of that walk). :func:`route_table` joins them
 with the docstring routes (``cora:routes`` metadata) and lists every disagreement: the route
 table is what the API really serves, not what the docstrings wish.
 """
@@ -15,12 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cora_constructs.assembly.model import ProductionLambda
-from cora_constructs.assembly.reader import read_stack_templates
 
-ROUTE = "AWS::ApiGatewayV2::Route"
-INTEGRATION = "AWS::ApiGatewayV2::Integration"
-ALIAS = "AWS::Lambda::Alias"
-FUNCTION = "AWS::Lambda::Function"
 AUTHORIZER = "AWS::ApiGatewayV2::Authorizer"
 ORG_AUTHORIZER_NAME = "org-authorizer"
 ORG_AUTHORIZER_PARAMETER = "/org-authorizer-id"
@@ -41,40 +37,34 @@ class ApiRoute:
 
 
 def read_api_routes(cdk_out: Path) -> list[ApiRoute]:
-    """Every HTTP API route resource of the assembly in ``cdk_out``."""
-    routes: list[ApiRoute] = []
-    for stack, template in read_stack_templates(cdk_out):
-        routes += routes_of_template(template, stack.stack_name)
-    return sorted(routes, key=lambda r: (r.path, r.method, r.stack, r.construct_path))
+    """Every HTTP API route resource of the assembly in ``cdk_out``, with the function it reaches
+    (followed by the rule pack's route index, :mod:`cora_constructs.compliance.routes`)."""
+    from cora_constructs.compliance.assembly import load_assembly
+    from cora_constructs.compliance.routes import routes_of
 
-
-def routes_of_template(template: Mapping[str, Any], stack_name: str) -> list[ApiRoute]:
-    resources = template.get("Resources")
-    if not isinstance(resources, dict):
-        return []
-    parameters = template.get("Parameters")
-    parameters = parameters if isinstance(parameters, dict) else {}
-    found = []
-    for logical_id, resource in sorted(resources.items()):
-        if not isinstance(resource, dict) or resource.get("Type") != ROUTE:
-            continue
-        properties = resource.get("Properties") or {}
-        metadata = resource.get("Metadata") or {}
-        key = properties.get("RouteKey")
-        method, _, path = key.partition(" ") if isinstance(key, str) else ("?", "", str(key))
-        reason = metadata.get("cora:publicReason")
-        found.append(
-            ApiRoute(
-                stack=stack_name,
-                construct_path=str(metadata.get("aws:cdk:path") or logical_id),
-                method=method,
-                path=path,
-                auth=_auth(properties, resources, parameters),
-                public_reason=reason if isinstance(reason, str) else None,
-                function_name=_target_function(properties.get("Target"), resources),
+    found: list[ApiRoute] = []
+    for stack in load_assembly(cdk_out).stacks:
+        for route in routes_of(stack):
+            resource = stack.resources[route.logical_id]
+            properties = resource.get("Properties")
+            properties = properties if isinstance(properties, Mapping) else {}
+            metadata = resource.get("Metadata")
+            reason = metadata.get("cora:publicReason") if isinstance(metadata, Mapping) else None
+            method, path = route.key or ("?", str(route.route_key))
+            found.append(
+                ApiRoute(
+                    stack=stack.name,
+                    construct_path=stack.path_of(route.logical_id),
+                    method=method,
+                    path=path,
+                    auth=_auth(properties, stack.resources, stack.parameters),
+                    public_reason=reason if isinstance(reason, str) else None,
+                    function_name=_function_name(stack.resources, route.target.function)
+                    if route.target
+                    else None,
+                )
             )
-        )
-    return found
+    return sorted(found, key=lambda r: (r.path, r.method, r.stack, r.construct_path))
 
 
 def _auth(properties: Mapping[str, Any], resources: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
@@ -86,15 +76,12 @@ def _auth(properties: Mapping[str, Any], resources: Mapping[str, Any], parameter
     if kind == "JWT":
         return "jwt"
     ref = _ref(properties.get("AuthorizerId"))
-    if (
-        ref is not None
-        and ref in parameters
-        and str(parameters[ref].get("Default", "")).endswith(ORG_AUTHORIZER_PARAMETER)
-    ):
+    default = parameters[ref].get("Default", "") if ref is not None and ref in parameters else ""
+    if str(default).endswith(ORG_AUTHORIZER_PARAMETER):
         return "org"
     authorizer = resources.get(ref) if ref else None
     if (
-        isinstance(authorizer, dict)
+        isinstance(authorizer, Mapping)
         and authorizer.get("Type") == AUTHORIZER
         and (authorizer.get("Properties") or {}).get("Name") == ORG_AUTHORIZER_NAME
     ):
@@ -103,31 +90,15 @@ def _auth(properties: Mapping[str, Any], resources: Mapping[str, Any], parameter
 
 
 def _ref(value: object) -> str | None:
-    if isinstance(value, dict):
-        if isinstance(value.get("Ref"), str):
-            return str(value["Ref"])
-        attribute = value.get("Fn::GetAtt")
-        if isinstance(attribute, list) and attribute and isinstance(attribute[0], str):
-            return attribute[0]
+    if isinstance(value, Mapping) and isinstance(value.get("Ref"), str):
+        return str(value["Ref"])
     return None
 
 
-def _target_function(target: object, resources: Mapping[str, Any]) -> str | None:
-    """Route Target (``integrations/<Ref Integration>``) -> the literal FunctionName it invokes."""
-    integration_id = None
-    if isinstance(target, dict) and isinstance(target.get("Fn::Join"), list):
-        parts = target["Fn::Join"][1] if len(target["Fn::Join"]) == 2 else []
-        integration_id = next((r for r in (_ref(p) for p in parts) if r), None)
-    integration = resources.get(integration_id) if integration_id else None
-    if not isinstance(integration, dict) or integration.get("Type") != INTEGRATION:
-        return None
-    node = resources.get(_ref((integration.get("Properties") or {}).get("IntegrationUri")) or "")
-    if isinstance(node, dict) and node.get("Type") == ALIAS:
-        node = resources.get(_ref((node.get("Properties") or {}).get("FunctionName")) or "")
-    if isinstance(node, dict) and node.get("Type") == FUNCTION:
-        name = (node.get("Properties") or {}).get("FunctionName")
-        return name if isinstance(name, str) else None
-    return None
+def _function_name(resources: Mapping[str, Any], logical_id: str) -> str | None:
+    properties = (resources.get(logical_id) or {}).get("Properties") or {}
+    name = properties.get("FunctionName")
+    return name if isinstance(name, str) else None
 
 
 @dataclass(frozen=True, slots=True)
