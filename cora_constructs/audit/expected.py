@@ -24,14 +24,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from cora_constructs import defaults
 from cora_constructs.assembly.model import EXPECTED_RUNTIME, Route
 from cora_constructs.assembly.reader import LAMBDA_FUNCTION, read_stack_templates
 from cora_constructs.audit.model import ExpectedFunction, ExpectedState, ManifestError
 
-CONTEXT_PROJECT = "cora:project"
-CONTEXT_ENVIRONMENT = "cora:environment"
-DEFAULT_PROJECT = "cora"
-DEFAULT_ENVIRONMENT = "dev"
+CONTEXT_PROJECT = defaults.CONTEXT_PROJECT
+CONTEXT_ENVIRONMENT = defaults.CONTEXT_ENVIRONMENT
+DEFAULT_PROJECT = defaults.DEFAULT_PROJECT
+DEFAULT_ENVIRONMENT = defaults.DEFAULT_ENVIRONMENT
 ALL_APPS = "all"
 
 
@@ -39,6 +40,7 @@ ALL_APPS = "all"
 class ProjectSettings:
     project: str
     environment: str
+    ssm_prefix: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +77,11 @@ def read_project_settings(project_root: Path | None) -> ProjectSettings:
         context = {}
     project = context.get(CONTEXT_PROJECT)
     environment = context.get(CONTEXT_ENVIRONMENT)
+    prefix = context.get(defaults.CONTEXT_SSM_PREFIX)
     return ProjectSettings(
         project=project if isinstance(project, str) and project else DEFAULT_PROJECT,
         environment=environment if isinstance(environment, str) and environment else DEFAULT_ENVIRONMENT,
+        ssm_prefix=prefix if isinstance(prefix, str) and prefix else None,
     )
 
 
@@ -265,4 +269,5 @@ def expected_state(
         manifest_routes=frozenset((route.method, route.path) for fn in manifest for route in fn.routes),
         check_unmanaged=function is None,
         check_undocumented_routes=function is None and app != "infra",
+        ssm_prefix=settings.ssm_prefix,
     )

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from cora_constructs import defaults
 from cora_constructs.assembly.errors import ToolError
 from cora_constructs.assembly.model import Route
 
@@ -19,9 +20,9 @@ CODE_HASH_TAG = "cora:code-hash"
 CORA_TAG_PREFIX = "cora:"
 LIVE_ALIAS = "live"
 ORG_AUTHORIZER_NAME = "org-authorizer"
-SSM_ORG_LAYER_ARN = "org-layer-arn"
-SSM_HTTP_API_ID = "http-api-id"
-SSM_ORG_AUTHORIZER_ID = "org-authorizer-id"
+SSM_ORG_LAYER_ARN = defaults.SSM_ORG_LAYER_ARN
+SSM_HTTP_API_ID = defaults.SSM_API_ID
+SSM_ORG_AUTHORIZER_ID = defaults.SSM_AUTHORIZER_ID
 
 
 class AuditError(ToolError):
@@ -106,6 +107,8 @@ class ExpectedState:
     manifest_routes: frozenset[tuple[str, str]]
     check_unmanaged: bool
     check_undocumented_routes: bool
+    ssm_prefix: str | None = None
+    """Context ``cora:ssmPrefix``; default ``/{project}/{environment}``, as the apps use."""
 
     @property
     def prefix(self) -> str:
@@ -113,7 +116,7 @@ class ExpectedState:
         return f"{self.project}-{self.environment}-"
 
     def parameter(self, what: str) -> str:
-        return f"/{self.project}/{self.environment}/{what}"
+        return defaults.ssm_parameter_name(self.project, self.environment, what, self.ssm_prefix)
 
     @property
     def api_name(self) -> str:

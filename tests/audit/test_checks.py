@@ -264,3 +264,23 @@ def test_function_not_in_the_assembly_skips_the_code_check() -> None:
     checks = report.functions[0].checks
     assert checks[Check.CODE] is Status.NOT_CHECKED
     assert {status for check, status in checks.items() if check is not Check.CODE} == {Status.OK}
+
+
+def test_the_ssm_prefix_of_cdk_json_names_the_parameters(tmp_path: Path) -> None:
+    (tmp_path / "cdk.json").write_text(
+        '{"context": {"cora:project": "shop", "cora:ssmPrefix": "/platform/shop/"}}', encoding="utf-8"
+    )
+    settings = read_project_settings(tmp_path)
+    assert settings == ProjectSettings("shop", "dev", "/platform/shop/")
+    state = ExpectedState(
+        project="shop",
+        environment="dev",
+        expected_runtime="python3.11",
+        functions=(),
+        manifest_functions=frozenset(),
+        manifest_routes=frozenset(),
+        check_unmanaged=True,
+        check_undocumented_routes=True,
+        ssm_prefix=settings.ssm_prefix,
+    )
+    assert state.parameter("org-layer-arn") == "/platform/shop/org-layer-arn"
