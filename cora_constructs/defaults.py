@@ -46,6 +46,9 @@ CONTEXT_JWKS_URL = "cora:jwksUrl"
 CONTEXT_JWT_ISSUER = "cora:jwtIssuer"
 CONTEXT_JWT_AUDIENCE = "cora:jwtAudience"
 CONTEXT_SESSION_COOKIE = "cora:sessionCookieName"
+CONTEXT_LOG_RETENTION_DAYS = "cora:logRetentionDays"
+CONTEXT_THROTTLE_BURST = "cora:throttleBurst"
+CONTEXT_THROTTLE_RATE = "cora:throttleRate"
 
 CONTEXT_KEYS = (
     CONTEXT_PROJECT,
@@ -61,6 +64,9 @@ CONTEXT_KEYS = (
     CONTEXT_JWT_ISSUER,
     CONTEXT_JWT_AUDIENCE,
     CONTEXT_SESSION_COOKIE,
+    CONTEXT_LOG_RETENTION_DAYS,
+    CONTEXT_THROTTLE_BURST,
+    CONTEXT_THROTTLE_RATE,
 )
 """Every cdk.json context key the library reads (see the guide's settings table)."""
 
@@ -82,3 +88,10 @@ SSM_AUTHORIZER_ID = "org-authorizer-id"
 JWKS_URL = "https://auth.example.com/.well-known/jwks.json"
 JWT_ISSUER = "https://auth.example.com/"
 JWT_AUDIENCE = "cora-api"
+
+LOG_RETENTION_DAYS = 30
+"""How long function logs and API access logs are kept (context ``cora:logRetentionDays``)."""
+THROTTLE_BURST = 100
+"""The HTTP API default stage's burst limit, in requests (context ``cora:throttleBurst``)."""
+THROTTLE_RATE = 50
+"""The HTTP API default stage's steady rate, in requests per second (context ``cora:throttleRate``)."""

@@ -25,6 +25,8 @@ from cora_constructs.apps.discovery import discover_module_lambdas, group_by_mod
 from cora_constructs.apps.infra import InfraStack
 from cora_constructs.apps.module import ModuleStack
 from cora_constructs.apps.settings import AppSettings
+from cora_constructs.compliance.aws_packs import acknowledge_org_exceptions
+from cora_constructs.compliance.plugin import CoraChecks
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.routes.http_api import ApiRoutes
 from cora_constructs.stack import project_of, record_synthesized_apps
@@ -120,6 +122,11 @@ class CoraApp:
 
     Every problem of every module, Lambda, layer and route is collected and raised once as a
     :class:`CoraValidationError`. Options are those of :class:`StackApp`.
+
+    The CORA rule pack is attached to ``app`` (:class:`~cora_constructs.compliance.plugin.CoraChecks`,
+    with the project root), so a standard broken after construction fails ``cdk synth``; the
+    org's answers to cdk-nag's AwsSolutions and Serverless packs are acknowledged with their
+    reasons (:mod:`cora_constructs.compliance.aws_packs`).
     """
 
     def __init__(self, app: cdk.App, **stack_app_options: Any) -> None:
@@ -151,6 +158,13 @@ class CoraApp:
         if problems:
             raise CoraValidationError(problems)
         record_synthesized_apps(self.stacks, self.apps)
+        # The standards checked once more on the final templates (escape hatches, raw constructs):
+        # a finding fails the synth; the report lands in cdk.out.
+        cdk.Validations.of(app).add_plugins(CoraChecks(project_root=project_of(app).root))
+        acknowledge_org_exceptions(
+            [fn for module in (self.stack.modules.values() if self.stack else ()) for fn in module.functions],
+            authorizers=[self.infra.stack.authorizer] if self.infra else [],
+        )
 
 
 def main(**stack_app_options: Any) -> None:

@@ -8,8 +8,9 @@ uses). A finding fails the synth; acknowledge one with a reason through CDK's ow
     )
 
 The plugin runs the same engine as ``cora check`` on the synthesized templates and writes the
-same report files (``cora-compliance-report.json`` / ``.csv``) into the cloud assembly. This is the
-only module of the pack that imports aws_cdk.
+same report files (``cora-compliance-report.json`` / ``.csv``) into the cloud assembly. The library's
+apps attach it (:class:`~cora_constructs.apps.CoraApp`). With :mod:`aws_packs`, this is the only
+module of the pack that imports aws_cdk: the engine reads plain JSON.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from constructs import Construct, IValidation
 
 from cora_constructs import defaults, naming, packaged
 from cora_constructs.errors import CoraValidationError, Violation
+from cora_constructs.functions.observability import observability
 from cora_constructs.functions.source_check import check_function_source
 from cora_constructs.layers.org_layer import LayerWatch, OrgLayer, OrgLayerRef
 from cora_constructs.project import ProjectContext
@@ -132,6 +133,7 @@ class StandardLambda(Construct):
         # there is an error to report.
         self.stack = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(self)
         project = project_of(self.stack)
+        function_options, observed = observability(self, function_options, project)
         source_dir = (Path(source) if Path(source).is_absolute() else project.root / source).resolve()
         forbidden = {k: v for k, v in function_options.items() if k not in passthrough_options()}
         options = {k: v for k, v in function_options.items() if k in passthrough_options()}
@@ -180,6 +182,7 @@ class StandardLambda(Construct):
             self, "Live", alias_name=defaults.ALIAS_NAME, version=self.function.current_version
         )
         self._write_metadata(project)
+        observed.apply(self.function)
         if routes:
             _require_wiring(self)
 

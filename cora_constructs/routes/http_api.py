@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -12,14 +13,37 @@ from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from cora_constructs import defaults
 from cora_constructs.errors import CoraValidationError, Violation
+from cora_constructs.functions.observability import context_number, log_retention
 from cora_constructs.functions.standard_lambda import StandardLambda
+from cora_constructs.project import ProjectContext
+from cora_constructs.stack import project_of
 from cora_runtime.routes import DEFAULT_AUTH, PUBLIC, Route
 
 ORG_AUTHORIZER_NAME = "org-authorizer"
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "routeKey": "$context.routeKey",
+        "path": "$context.path",
+        "status": "$context.status",
+        "protocol": "$context.protocol",
+        "responseLength": "$context.responseLength",
+        "integrationLatency": "$context.integrationLatency",
+        "integrationError": "$context.integrationErrorMessage",
+        "authorizerError": "$context.authorizer.error",
+    },
+    separators=(",", ":"),
+)
+"""The default stage's access log line: one JSON object per request."""
 AuthorizerFactory = Callable[[Construct], apigw.IHttpRouteAuthorizer]
 
 
@@ -60,6 +84,7 @@ class OrgHttpApi(Construct):
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         self.http_api = apigw.HttpApi(self, "HttpApi", api_name=api_name, create_default_stage=True)
+        self.access_logs = self._observe_default_stage(project_of(stack))
         authorizer_arn = ssm.StringParameter.value_for_string_parameter(self, authorizer_arn_parameter)
         self.authorizer = apigw.CfnAuthorizer(
             self,
@@ -97,6 +122,28 @@ class OrgHttpApi(Construct):
             string_value=self.authorizer.ref,
         )
         cdk.CfnOutput(self, "ApiEndpoint", value=self.http_api.api_endpoint)
+
+    def _observe_default_stage(self, project: ProjectContext) -> logs.LogGroup:
+        """Access logs (JSON, to a log group kept ``cora:logRetentionDays`` days) and default
+        throttling (``cora:throttleBurst`` requests, ``cora:throttleRate`` per second) on the
+        ``$default`` stage. Set on the stage's CfnStage: HttpApi's default stage takes neither."""
+        access_logs = logs.LogGroup(self, "AccessLogs", retention=log_retention(project))
+        stage = self.http_api.default_stage
+        assert stage is not None
+        cfn = stage.node.default_child
+        assert isinstance(cfn, apigw.CfnStage)
+        cfn.access_log_settings = apigw.CfnStage.AccessLogSettingsProperty(
+            destination_arn=access_logs.log_group_arn, format=ACCESS_LOG_FORMAT
+        )
+        cfn.default_route_settings = apigw.CfnStage.RouteSettingsProperty(
+            throttling_burst_limit=context_number(
+                project, defaults.CONTEXT_THROTTLE_BURST, defaults.THROTTLE_BURST
+            ),
+            throttling_rate_limit=context_number(
+                project, defaults.CONTEXT_THROTTLE_RATE, defaults.THROTTLE_RATE
+            ),
+        )
+        return access_logs
 
 
 @dataclass

@@ -174,3 +174,39 @@ def plugin_overridden(tmp_path_factory: pytest.TempPathFactory) -> PluginRun:
 def plugin_clean(tmp_path_factory: pytest.TempPathFactory) -> PluginRun:
     """The same app without the override: only an acknowledged finding is left."""
     return _plugin_app(tmp_path_factory.mktemp("plugin-clean"), override_runtime=False, beta=False)
+
+
+@dataclass(frozen=True)
+class NaggedApp:
+    """The reference app synthesized with cdk-nag's AwsSolutions and Serverless packs attached."""
+
+    app: Any
+    cdk_out: Path
+    validation_report: dict[str, Any]
+    error: str | None
+
+
+@pytest.fixture(scope="session")
+def nagged_reference(tmp_path_factory: pytest.TempPathFactory) -> NaggedApp:
+    """The reference app exactly as `cdk synth` builds it (CoraApp), plus AwsSolutions and
+    Serverless as policy validation plugins (cdk-nag 3), synthesized once."""
+    import json
+
+    import aws_cdk as cdk
+    import cdk_nag
+
+    from cora_constructs.apps import CoraApp
+    from stacks import MODULE_STACKS
+    from tests.cdk_helpers import new_app
+
+    cdk_out = tmp_path_factory.mktemp("nagged.out")
+    app = new_app(cdk_out)
+    cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks(), cdk_nag.ServerlessChecks())
+    CoraApp(app, module_stacks=MODULE_STACKS)
+    error = None
+    try:
+        app.synth()
+    except RuntimeError as failed:  # an error-level finding: the tests show it from the report
+        error = str(failed)
+    report = json.loads((cdk_out / "validation-report.json").read_text())
+    return NaggedApp(app, cdk_out, report, error)
