@@ -190,7 +190,8 @@ def render_reusable_workflow() -> GeneratedFile:
 
 
 def render_coverage_guard_workflow(guarded: Sequence[str] | None = None) -> GeneratedFile:
-    """``lambda-workflow-coverage-guard.yml``: `cora manifest check` on pull requests and pushes."""
+    """``lambda-workflow-coverage-guard.yml``: `cora manifest check`, then `cora check` (the CORA
+    rule pack on the synthesized templates), on pull requests and pushes."""
     paths: list[YamlNode] = list(guarded if guarded is not None else coverage_guard_paths())
     document: dict[str, YamlNode] = {
         "name": "Lambda workflow coverage guard",
@@ -214,6 +215,10 @@ def render_coverage_guard_workflow(guarded: Sequence[str] | None = None) -> Gene
                     {
                         "name": "Check the manifest and workflows against the app",
                         "run": Block("cora manifest check\n"),
+                    },
+                    {
+                        "name": "Check the standards on the synthesized templates",
+                        "run": Block("cora check\n"),
                     },
                 ],
             }
