@@ -15,14 +15,26 @@ from constructs import Construct, IValidation
 
 from cora_constructs import defaults, naming, packaged
 from cora_constructs.errors import CoraValidationError, Violation
+from cora_constructs.functions.packaging import (
+    ASSET_EXCLUDES,
+    FunctionCode,
+    LayerContents,
+    checker_for,
+    function_code_dir,
+    import_problems,
+)
 from cora_constructs.functions.observability import observability
 from cora_constructs.functions.source_check import check_function_source
-from cora_constructs.layers.org_layer import LayerWatch, OrgLayer, OrgLayerRef
+from cora_constructs.layers.org_layer import (
+    LayerWatch,
+    OrgLayer,
+    OrgLayerRef,
+    layer_cache_root,
+    wheelhouse_of,
+)
 from cora_constructs.project import ProjectContext
 from cora_constructs.stack import project_of
 from cora_runtime.routes import Route, RouteDocstringError, parse_file
-
-ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache", "tests"]
 
 _FORBIDDEN: dict[str, tuple[str, str]] = {
     "runtime": (
@@ -137,7 +149,7 @@ class StandardLambda(Construct):
         source_dir = (Path(source) if Path(source).is_absolute() else project.root / source).resolve()
         forbidden = {k: v for k, v in function_options.items() if k not in passthrough_options()}
         options = {k: v for k, v in function_options.items() if k in passthrough_options()}
-        org, relative, routes = self._validate(project, source_dir, org_layer, forbidden)
+        org, relative, routes, code = self._validate(project, source_dir, org_layer, forbidden, layers)
 
         self.source = relative
         self.packaged_source = _packaged_source(source_dir, project.root)
@@ -159,7 +171,7 @@ class StandardLambda(Construct):
             architecture=_architecture(),
             handler=defaults.HANDLER,
             code=lambda_.Code.from_asset(
-                str(source_dir), exclude=ASSET_EXCLUDES, follow_symlinks=_never_follow()
+                str(code.folder), exclude=list(ASSET_EXCLUDES), follow_symlinks=_never_follow()
             ),
             layers=[org.layer_version, *(_layer_version(layer) for layer in layers)],
             environment=dict(environment or {}),
@@ -178,9 +190,18 @@ class StandardLambda(Construct):
             ),
             **options,
         )
+        if layers:
+            # With @aws-cdk/aws-lambda:recognizeLayerVersion on, CDK sorts Layers by construct
+            # path; Lambda applies them in order, so the org layer must stay first.
+            cfn_function = self.function.node.default_child
+            assert isinstance(cfn_function, lambda_.CfnFunction)
+            ordered = [org.layer_version, *(_layer_version(layer) for layer in layers)]
+            cfn_function.add_property_override("Layers", [lv.layer_version_arn for lv in ordered])
         self.alias = lambda_.Alias(
             self, "Live", alias_name=defaults.ALIAS_NAME, version=self.function.current_version
         )
+        for warning in code.warnings:
+            cdk.Annotations.of(self).add_warning_v2("cora:runtime-provided", warning)
         self._write_metadata(project)
         observed.apply(self.function)
         if routes:
@@ -192,8 +213,10 @@ class StandardLambda(Construct):
         source_dir: Path,
         org_layer: object,
         forbidden: Mapping[str, object],
-    ) -> tuple[OrgLayerRef, str, tuple[Route, ...]]:
-        """Check every standard at once: the org layer, its source and app, its route docstring."""
+        layers: Sequence[Any],
+    ) -> tuple[OrgLayerRef, str, tuple[Route, ...], FunctionCode]:
+        """Check every standard at once: the org layer, its source and app, its route docstring,
+        its requirements and every import of its code."""
         path = _PENDING_PATH  # the real construct path is a jsii round trip: fetched on error only
         problems = _refuse_forbidden(path, forbidden)
         org = _org_layer_ref(org_layer)
@@ -220,7 +243,9 @@ class StandardLambda(Construct):
         problems += _check_app_separation(project, source_dir, relative, path)
         routes: tuple[Route, ...] = ()
         handler_file = source_dir / defaults.HANDLER_FILE
-        if handler_file.is_file():
+        # A handler that cannot be read is one CORA-L8; its docstring and imports are not read.
+        readable = handler_file.is_file() and not any(v.code == "CORA-L8" for v in problems)
+        if readable:
             try:
                 routes = tuple(parse_file(str(handler_file)))
             except RouteDocstringError as exc:
@@ -228,12 +253,30 @@ class StandardLambda(Construct):
                     Violation("CORA-R1", f"{file}:{line}", f"{message} (in {path})")
                     for file, line, message in exc.problems
                 ]
+        code = FunctionCode(source_dir, None, False)
+        if source_dir.is_dir():
+            try:
+                code = function_code_dir(
+                    source_dir,
+                    layer_cache_root(project),
+                    build=self.stack.bundling_required,
+                    wheelhouse=wheelhouse_of(project),
+                )
+            except CoraValidationError as exc:
+                problems += [Violation(v.code, path, v.message) for v in exc.violations]
+        if readable and org is not None:
+            problems += import_problems(
+                checker_for(project.settings, project.root),
+                source_dir,
+                code,
+                [_org_contents(org, project), *(_layer_contents(layer) for layer in layers)],
+            )
         if problems or org is None:
             real = self.node.path
             raise CoraValidationError(
                 Violation(v.code, v.path.replace(path, real), v.message.replace(path, real)) for v in problems
             )
-        return org, relative, routes
+        return org, relative, routes, code
 
     @property
     def path(self) -> str:
@@ -321,6 +364,19 @@ def _packaged_source(source_dir: Path, root: Path) -> str | None:
     if source_dir.is_relative_to(root) and not packaged.is_installed_path(source_dir):
         return None  # cora-constructs' own repository: a project folder like any other
     return source_dir.relative_to(packaged.PACKAGE_DIR.parent).as_posix()
+
+
+def _org_contents(org: OrgLayerRef, project: ProjectContext) -> LayerContents:
+    own = project.root / project.setting(defaults.CONTEXT_ORG_LAYER_DIR, defaults.ORG_LAYER_DIR)
+    return LayerContents("org layer", org.python_dir, own / "requirements.txt")
+
+
+def _layer_contents(layer: Any) -> LayerContents:
+    """A module layer (ModuleLayer) as the import check sees it; a plain ILayerVersion's
+    contents are unknown, which skips the check."""
+    python_dir = getattr(layer, "python_dir", None)
+    name = getattr(layer, "source", None) or "a layer built outside cora-constructs"
+    return LayerContents(f"module layer {name}", python_dir, getattr(layer, "requirements", None))
 
 
 def _layer_version(layer: Any) -> lambda_.ILayerVersion:
