@@ -5,7 +5,8 @@ Run: ``.venv/bin/python benchmarks/bench_synth.py [--rounds 3] [--sizes 18 200]`
 Both variants build the stack app of a synthetic project (10 Lambdas per module, three routes
 each, a DynamoDB table per module, one HTTP API): the same CloudFormation resource types and
 counts. The raw variant writes the routes out by hand instead of reading docstrings and skips
-every check. Rounds alternate the two variants in one process; the best round of each is
+every check, but has the same per-function log group, least-privilege role and tracing.
+Rounds alternate the variants in one process; the best round of each is
 compared (rounds alternate which variant goes first). Goal: ratio (standard / raw) at most 1.10.
 A third variant is the same StandardLambda app with the import check switched off: the check's
 goal is standard / unchecked at most 1.05.
@@ -28,7 +29,9 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 
 from benchmarks.synthetic_project import modules_of, write_project
@@ -105,6 +108,24 @@ def raw(project: Path, outdir: Path) -> None:
         )  # fmt: skip
         timeout = cdk.Duration.seconds(29)
         for item in lambdas:
+            # What StandardLambda gives each function besides its code: its own log group with a
+            # retention, a role that writes only that group and X-Ray, tracing on.
+            log_group = logs.LogGroup(
+                stack, f"{item.lambda_name}Logs", retention=logs.RetentionDays.ONE_MONTH
+            )
+            role = iam.Role(
+                stack, f"{item.lambda_name}Role",
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                inline_policies={"logs": iam.PolicyDocument(statements=[
+                    iam.PolicyStatement(
+                        actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                        resources=[log_group.log_group_arn],
+                    ),
+                    iam.PolicyStatement(
+                        actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]
+                    ),
+                ])},
+            )  # fmt: skip
             fn = lambda_.Function(
                 stack, item.lambda_name,
                 function_name=f"raw-{module}-{item.lambda_name}",
@@ -118,6 +139,9 @@ def raw(project: Path, outdir: Path) -> None:
                 timeout=timeout,
                 description=f"{module} {item.lambda_name}",
                 current_version_options=lambda_.VersionOptions(removal_policy=cdk.RemovalPolicy.RETAIN),
+                log_group=log_group,
+                role=role,
+                tracing=lambda_.Tracing.ACTIVE,
             )  # fmt: skip
             alias = lambda_.Alias(
                 stack, f"{item.lambda_name}Live", alias_name="live", version=fn.current_version

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,13 +11,15 @@ import pytest
 from cora_constructs.binaries import classify, find_native_files
 from cora_constructs.layers.bundling import (
     COMPLETE_MARKER,
+    ComposedLayer,
     LayerBuildError,
     LayerSource,
     bundle_layer,
     layer_fingerprint,
     pip_command,
 )
-from tests.conftest import ROOT
+from cora_constructs.layers.org_layer import org_layer_parts
+from cora_constructs.project import ProjectContext
 
 ELF_X86_64 = b"\x7fELF\x02\x01\x01" + b"\0" * 11 + b"\x3e\x00" + b"\0" * 44
 ELF_AARCH64 = b"\x7fELF\x02\x01\x01" + b"\0" * 11 + b"\xb7\x00" + b"\0" * 44
@@ -157,16 +158,21 @@ def test_classify() -> None:
 
 @pytest.mark.bundling
 def test_real_org_layer_bundle(tmp_path: Path) -> None:
-    """Downloads the real org layer requirements for manylinux2014_x86_64 and checks every binary."""
-    layer = tmp_path / "org_common"
-    shutil.copytree(ROOT / "layers" / "org_common", layer, ignore=shutil.ignore_patterns("__pycache__"))
-    built = bundle_layer(LayerSource(layer), tmp_path / "cache")
+    """Downloads the org layer's pinned requirements for manylinux2014_x86_64, composes them with
+    the packaged runtime and a project's own org_common, and checks every binary."""
+    project = ProjectContext(root=tmp_path / "p", project="cora", environment="dev", app="infra")
+    make_layer(project.root / "layers" / "org_common", requirements="")
+    layer = ComposedLayer.of(org_layer_parts(project))
+    built = bundle_layer(layer, tmp_path / "cache")
     python = built / "python"
-    for package in ("jwt", "cryptography", "certifi", "org_common"):
+    for package in ("jwt", "cryptography", "certifi", "cora_runtime", "org_common"):
         assert (python / package).is_dir(), package
     natives = find_native_files(python)
     assert natives, "cryptography ships compiled extensions"
     assert all(kind.is_lambda_compatible for _path, kind in natives)
     assert any(path.name.endswith(".so") for path, _ in natives)
     # The second build of unchanged inputs is a cache hit: no pip.
-    assert bundle_layer(LayerSource(layer), tmp_path / "cache", runner=never_run) == built
+    assert (
+        bundle_layer(ComposedLayer.of(org_layer_parts(project)), tmp_path / "cache", runner=never_run)
+        == built
+    )
