@@ -163,6 +163,13 @@ def render_reusable_workflow() -> GeneratedFile:
             "env": {"FUNCTION_NAME": inputs_env["FUNCTION_NAME"], "EXPECTED_RUNTIME": EXPECTED_RUNTIME},
             "run": Block(_POST_DEPLOY_CHECK),
         },
+        {
+            # The deployed function against the standards, the manifest and the cdk.out that
+            # `cdk deploy` just wrote: code hash, org layer version, live alias, its routes.
+            "name": "Audit the deployed function",
+            "env": {"FUNCTION_NAME": inputs_env["FUNCTION_NAME"]},
+            "run": Block('cora audit --function "$FUNCTION_NAME"\n'),
+        },
     ]
     document: dict[str, YamlNode] = {
         "name": "Lambda deploy (reusable)",
