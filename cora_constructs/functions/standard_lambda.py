@@ -15,6 +15,7 @@ from constructs import Construct, IValidation
 
 from cora_constructs import defaults, naming, packaged
 from cora_constructs.errors import CoraValidationError, Violation
+from cora_constructs.functions.observability import observability
 from cora_constructs.functions.packaging import (
     ASSET_EXCLUDES,
     FunctionCode,
@@ -23,7 +24,6 @@ from cora_constructs.functions.packaging import (
     function_code_dir,
     import_problems,
 )
-from cora_constructs.functions.observability import observability
 from cora_constructs.functions.source_check import check_function_source
 from cora_constructs.layers.org_layer import (
     LayerWatch,
