@@ -36,8 +36,9 @@ from pathlib import Path
 from cora_constructs import defaults
 from cora_constructs.binaries import find_native_files
 from cora_constructs.errors import CoraValidationError, Violation
-from cora_constructs.functions.imports import LambdaRuntime, lambda_runtime, normalise_distribution
+from cora_constructs.functions.imports import LambdaRuntime, lambda_runtime
 from cora_constructs.layers.bundling import pip_command
+from cora_constructs.requirements import normalise_distribution, requirement_lines, requirement_name
 
 FORMAT = "cora-function-deps-v1"
 COMPLETE_MARKER = ".cora-bundle-complete"
@@ -49,8 +50,6 @@ UNINSTALLABLE = "CORA-L12"
 
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
-_NAME = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
-_COMMENT = re.compile(r"(^|\s)#.*$")
 _NESTED = ("-r", "--requirement", "-c", "--constraint", "-e", "--editable")
 _REQUIRES_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
@@ -100,38 +99,6 @@ def requirements_fingerprint(lines: Sequence[str]) -> str:
         digest.update(part.encode() + b"\0")
     digest.update(b"requirements\0" + "\n".join(line.strip() for line in lines).encode())
     return digest.hexdigest()
-
-
-def requirement_lines(text: str) -> list[tuple[int, str]]:
-    """Logical lines of a requirements file: ``\\`` continuations joined, comments and blank
-    lines dropped, each with its first line number."""
-    out: list[tuple[int, str]] = []
-    pending: list[str] = []
-    start = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not pending:
-            start = number
-        if raw.endswith("\\"):
-            pending.append(raw[:-1])
-            continue
-        pending.append(raw)
-        line = _COMMENT.sub("", " ".join(pending)).strip()
-        pending = []
-        if line:
-            out.append((start, line))
-    if pending:
-        line = _COMMENT.sub("", " ".join(pending)).strip()
-        if line:
-            out.append((start, line))
-    return out
-
-
-def requirement_name(line: str) -> str | None:
-    """The normalised distribution name of a requirement line, None for options, URLs, paths."""
-    if line.startswith("-") or ("://" in line and " @ " not in line and "@" not in line.split()[0]):
-        return None
-    match = _NAME.match(line)
-    return normalise_distribution(match.group(1)) if match else None
 
 
 def _is_nested(line: str) -> bool:

@@ -44,6 +44,7 @@ from pathlib import Path
 
 from cora_constructs import defaults
 from cora_constructs.errors import Violation
+from cora_constructs.requirements import normalise_distribution
 from cora_runtime.routes import SourceReadError, decode_source
 
 UNRESOLVED = "CORA-L9"
@@ -85,18 +86,6 @@ class LambdaRuntime:
     def distributions(self) -> frozenset[str]:
         """The provided distributions' names, normalised (PEP 503: ``python-dateutil``)."""
         return frozenset(normalise_distribution(d) for d in self.packages.values())
-
-
-def normalise_distribution(name: str) -> str:
-    """PEP 503 normalisation: lower case, runs of ``-``, ``_`` and ``.`` as one ``-``."""
-    out: list[str] = []
-    for char in name.lower():
-        if char in "-_.":
-            if not out or out[-1] != "-":
-                out.append("-")
-        else:
-            out.append(char)
-    return "".join(out)
 
 
 def parse_runtime(text: str) -> LambdaRuntime:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -24,12 +23,13 @@ from pathlib import Path
 
 from cora_constructs import defaults
 from cora_constructs.binaries import find_escaping_links, find_native_files, iter_files
+from cora_constructs.requirements import requirement_lines as parse_requirements
+from cora_constructs.requirements import requirement_name
 
 BUNDLE_FORMAT = "cora-layer-bundle-v2"
 COMPLETE_MARKER = ".cora-bundle-complete"
 CACHE_ENV = "CORA_LAYER_CACHE"
 _SKIPPED = ("__pycache__", "*.pyc", "*.pyo")
-_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 class LayerBuildError(RuntimeError):
@@ -54,20 +54,7 @@ def requirement_lines(requirements: Path) -> list[str]:
     """The requirement specifiers of a file (comments and blank lines dropped); none if absent."""
     if not requirements.is_file():
         return []
-    lines = []
-    for raw in requirements.read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if line:
-            lines.append(line)
-    return lines
-
-
-def requirement_name(line: str) -> str | None:
-    """The normalised distribution name of a requirement line (PEP 503), or None for options."""
-    if line.startswith("-"):
-        return None
-    match = _REQUIREMENT_NAME.match(line)
-    return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else None
+    return [line for _number, line in parse_requirements(requirements.read_text(encoding="utf-8"))]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from constructs import Construct
 from cora_constructs import naming
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions.source_check import escaping_link_problems
-from cora_constructs.layers.bundling import ComposedLayer, LayerSource
+from cora_constructs.layers.bundling import ComposedLayer, LayerSource, layer_fingerprint
 from cora_constructs.layers.org_layer import layer_bundle, layer_code, watch_of
 from cora_constructs.stack import project_of
 
@@ -46,7 +46,8 @@ class ModuleLayer(Construct):
             raise CoraValidationError(problems)
         layer = ComposedLayer.of([LayerSource(folder, label=f"module layer {self.source}")])
         self.requirements = layer.parts[0].requirements
-        self.bundle = layer_bundle(self, layer, project)
+        self.fingerprint = layer_fingerprint(layer)
+        self.bundle = layer_bundle(self, layer, project, fingerprint=self.fingerprint)
         self.python_dir = self.bundle / "python" if self.bundle else None
         self.watch = watch_of(layer.parts, project.root)
         stack_name = naming.stack_name(project.project, project.environment, module)
@@ -54,7 +55,7 @@ class ModuleLayer(Construct):
             self,
             "Layer",
             layer_version_name=f"{stack_name}-{naming.slug(self.name)}",
-            code=layer_code(self.bundle, layer),
+            code=layer_code(self.bundle, layer, self.fingerprint),
             compatible_runtimes=[lambda_.Runtime.PYTHON_3_11],
             compatible_architectures=[lambda_.Architecture.X86_64],
             description=f"Module layer {self.source}, python3.11 manylinux2014_x86_64",

@@ -85,13 +85,13 @@ def layer_bundle(
     wheelhouse: str | Path | None = None,
     cache_dir: str | Path | None = None,
     build: bool | None = None,
+    fingerprint: str | None = None,
 ) -> Path | None:
     """The finished bundle of ``layer``: from the cache, or built now when ``build`` (default:
     when the stack is being bundled). None when it is not cached and may not be built (e.g.
     `cdk deploy other-stack --exclusively`: such a stack never runs pip)."""
     cache_root = layer_cache_root(project, cache_dir)
-    fingerprint = layer_fingerprint(layer)
-    hit = cached_bundle(cache_root, fingerprint)
+    hit = cached_bundle(cache_root, fingerprint or layer_fingerprint(layer))
     if hit is not None:
         return hit
     if not (cdk.Stack.of(scope).bundling_required if build is None else build):
@@ -102,10 +102,9 @@ def layer_bundle(
         raise CoraValidationError.single("CORA-F5", scope.node.path, str(exc)) from None
 
 
-def layer_code(bundle: Path | None, layer: ComposedLayer) -> lambda_.Code:
-    """The layer's asset: the bundle, hashed by the layer's fingerprint; without a bundle, the
-    first part's folder under a hash of its own, so it can never pass for the real bundle."""
-    fingerprint = layer_fingerprint(layer)
+def layer_code(bundle: Path | None, layer: ComposedLayer, fingerprint: str) -> lambda_.Code:
+    """The layer's asset: the bundle, hashed by the layer's ``fingerprint``; without a bundle,
+    the first part's folder under a hash of its own, so it can never pass for the real bundle."""
     folder, asset_hash = (
         (bundle, fingerprint) if bundle else (layer.parts[0].root, f"{fingerprint}-unbundled")
     )
@@ -199,12 +198,14 @@ class OrgLayer(Construct):
         if layer.problems:
             raise CoraValidationError(Violation("CORA-F1", self.node.path, p) for p in layer.problems)
         self.fingerprint = layer_fingerprint(layer)
-        self.bundle = layer_bundle(self, layer, project, wheelhouse=wheelhouse, cache_dir=cache_dir)
+        self.bundle = layer_bundle(
+            self, layer, project, wheelhouse=wheelhouse, cache_dir=cache_dir, fingerprint=self.fingerprint
+        )
         self.watch = watch_of(layer.parts, project.root)
         self.layer_version = lambda_.LayerVersion(
             self,
             "Layer",
-            code=layer_code(self.bundle, layer),
+            code=layer_code(self.bundle, layer, self.fingerprint),
             compatible_runtimes=[lambda_.Runtime.PYTHON_3_11],
             compatible_architectures=[lambda_.Architecture.X86_64],
             description=_description(layer.parts, project),
