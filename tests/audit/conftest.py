@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from tests.manifest_gen.conftest import (
     ORG_LAYER,
     SyntheticLambda,
     function_resource,
-    route,
+    sample_lambdas,
     template_of,
     write_cloud_assembly,
 )
@@ -105,30 +105,16 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 def audit_lambdas() -> list[SyntheticLambda]:
-    """The audited app: a module with an org route, a public route and a worker; a module with
-    an IAM route and a module layer; the infra authorizer (org layer, no routes)."""
+    """The audited app: the manifest tests' sample app (a module with an org route, a public route
+    and a worker; a module with an IAM route; the infra authorizer), with a module layer on the
+    IAM module's Lambda and the org layer on the authorizer."""
     return [
-        SyntheticLambda(
-            "tracker",
-            "tracker_api",
-            (
-                route("GET", "/tasks", "List tasks", category="Tasks"),
-                route("POST", "/tasks", "Create a task", category="Tasks"),
-                route("GET", "/tasks/{task_id}", "Get one task", category="Tasks"),
-                route("GET", "/health", "Probe", auth="public", public_reason="uptime check"),
-            ),
-        ),
-        SyntheticLambda("tracker", "tracker_digest"),
-        SyntheticLambda(
-            "documents",
-            "document_api",
-            (
-                route("GET", "/documents", "List documents"),
-                route("POST", "/admin/reindex", "Rebuild the index", auth="iam"),
-            ),
-            layers=(ORG_LAYER, MODULE_LAYER),
-        ),
-        SyntheticLambda("authorizer", "authorizer", app="infra"),
+        replace(fn, layers=(ORG_LAYER, MODULE_LAYER))
+        if fn.name == "document_api"
+        else replace(fn, layers=(ORG_LAYER,))
+        if fn.app == "infra"
+        else fn
+        for fn in sample_lambdas()
     ]
 
 
