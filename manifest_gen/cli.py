@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from cora_constructs.assembly.reader import APPS as APP_KINDS
 from cora_constructs.assembly.reader import read_cloud_assembly, synthesized_apps
 from cora_constructs.assembly.synth import ensure_cloud_assembly, find_project_root, synthesize
 from manifest_gen.drift import Problem, find_drift
@@ -85,18 +86,18 @@ def _load(args: argparse.Namespace) -> tuple[Path, tuple[ProductionLambda, ...],
     if not project_root.is_dir():
         raise ManifestGenError(f"project root {project_root} is not a folder")
     cdk_out = ensure_cloud_assembly(project_root, args.cdk_out)
-    missing = _apps_missing_from(cdk_out, project_root)
+    missing = _apps_missing_from(cdk_out)
     if missing and args.cdk_out is None:
         # The default cdk.out holds a one-app synth (`cdk synth -c app=stack`): judging the
         # manifest by it would drop the other app's Lambdas, so synthesize both apps first.
         print(f"cdk.out holds no {' or '.join(missing)} app: synthesizing both apps…", file=sys.stderr)
         synthesize(project_root)
-        missing = _apps_missing_from(cdk_out, project_root)
+        missing = _apps_missing_from(cdk_out)
     if missing:
         raise ManifestGenError(
             f"{cdk_out} was synthesized without the {' and '.join(missing)} app (-c app=...), but "
-            f"{MANIFEST_PATH} lists its Lambdas: synthesize both apps (`cora synth`, or `cdk synth` "
-            "without -c app) and run again"
+            f"{MANIFEST_PATH} and the deploy workflows cover both apps: synthesize both apps "
+            "(`cora synth`, or `cdk synth` without -c app) and run again"
         )
     lambdas = read_cloud_assembly(cdk_out)
     guarded = coverage_guard_paths(
@@ -105,18 +106,14 @@ def _load(args: argparse.Namespace) -> tuple[Path, tuple[ProductionLambda, ...],
     return project_root, lambdas, expected_files(lambdas, guarded)
 
 
-def _apps_missing_from(cdk_out: Path, project_root: Path) -> list[str]:
-    """Apps the committed manifest has Lambdas of that the assembly's synth did not build."""
+def _apps_missing_from(cdk_out: Path) -> list[str]:
+    """The apps (stack, infra) the synth that wrote ``cdk_out`` did not build, when it recorded
+    them: a one-app assembly is never read as the whole app, or the manifest would lose the
+    other app's Lambdas (and a first `generate` after `cdk synth -c app=stack` would omit them)."""
     built = synthesized_apps(cdk_out)
     if built is None:
         return []
-    try:
-        document = json.loads((project_root / MANIFEST_PATH).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    functions = document.get("functions") if isinstance(document, dict) else None
-    listed = {entry.get("app") for entry in functions or [] if isinstance(entry, dict)}
-    return sorted(app for app in listed if isinstance(app, str) and app not in built)
+    return sorted(app for app in APP_KINDS if app not in built)
 
 
 def _generate(args: argparse.Namespace) -> int:

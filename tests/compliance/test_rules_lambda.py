@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
+from cora_constructs import packaged
 from cora_constructs.compliance.model import Status
 from cora_constructs.compliance.rules import (
     code_hash_escape,
@@ -236,6 +238,9 @@ def _cora_function(**properties: object) -> dict[str, object]:
     return function(Code=asset_code(), metadata=cora_metadata(), **properties)
 
 
+INSTALLED = f"cora-constructs=={packaged.version()}"
+
+
 class TestL5CodeHashEscape:
     def test_compliance_1_intent_matches_the_template(self, tmp_path: Path) -> None:
         root, cdk_out = _project(tmp_path)
@@ -273,6 +278,41 @@ class TestL5CodeHashEscape:
 
     def test_not_applicable_1_raw_function(self) -> None:
         assert run(L5, stack({"Fn": function(Runtime="python3.12")}), "Fn").status is Status.NOT_APPLICABLE
+
+    def _packaged_authorizer(
+        self, tmp_path: Path, package: str, handler: bytes
+    ) -> tuple[Path, dict[str, Any]]:
+        cdk_out = tmp_path / "cdk.out"
+        (cdk_out / f"asset.{ASSET_HASH}").mkdir(parents=True)
+        (cdk_out / f"asset.{ASSET_HASH}" / "lambda_function.py").write_bytes(handler)
+        metadata = cora_metadata(
+            **{"cora:source": "cora_constructs/authorizer", "cora:package": package, "cora:app": "infra"}
+        )
+        return cdk_out, function(Code=asset_code(), metadata=metadata, Runtime="python3.11",
+                                 Handler="lambda_function.lambda_handler")  # fmt: skip
+
+    def test_compliance_2_packaged_authorizer_compared_with_the_installed_package(
+        self, tmp_path: Path
+    ) -> None:
+        shipped = (packaged.AUTHORIZER_DIR / "lambda_function.py").read_bytes()
+        cdk_out, fn = self._packaged_authorizer(tmp_path, f"cora-constructs=={packaged.version()}", shipped)
+        team = tmp_path / "team"  # a project that has no cora_constructs/ folder of its own
+        team.mkdir()
+        assert (
+            run(L5, stack({"Fn": fn}, directory=cdk_out), "Fn", project_root=team).status is Status.COMPLIANT
+        )
+
+    def test_noncompliance_5_packaged_authorizer_swapped(self, tmp_path: Path) -> None:
+        cdk_out, fn = self._packaged_authorizer(
+            tmp_path, f"cora-constructs=={packaged.version()}", b"x = 1\n"
+        )
+        result = run(L5, stack({"Fn": fn}, directory=cdk_out), "Fn", project_root=tmp_path)
+        assert result.status is Status.NON_COMPLIANT and "lambda_function.py differ" in result.message
+
+    def test_unvalidated_2_packaged_code_of_another_version(self, tmp_path: Path) -> None:
+        cdk_out, fn = self._packaged_authorizer(tmp_path, "cora-constructs==0.0.1", b"x = 1\n")
+        result = run(L5, stack({"Fn": fn}, directory=cdk_out), "Fn", project_root=tmp_path)
+        assert result.status is Status.UNVALIDATED and "cora-constructs==0.0.1" in result.message
 
 
 class TestL6NativeCode:

@@ -51,3 +51,15 @@ def test_a_stack_only_assembly_is_refused_and_nothing_is_written(
 @pytest.mark.synth
 def test_the_reference_app_records_both_apps(reference: Synthesized) -> None:
     assert synthesized_apps(reference.outdir) == {"infra", "stack"}
+
+
+def test_a_first_generate_from_a_stack_only_assembly_is_refused_too(
+    generated: GeneratedProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No manifest yet lists the infra app's Lambdas: the one-app assembly is still not the app."""
+    for path in [generated.root / MANIFEST_PATH, *(generated.root / ".github" / "workflows").glob("*.yml")]:
+        path.unlink()
+    mark(generated.cdk_out, ["stack"])
+    assert run_cli(*generated.args("generate")) == 2
+    assert "synthesized without the infra app" in capsys.readouterr().err
+    assert not (generated.root / MANIFEST_PATH).exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cora_constructs import packaged
 from cora_constructs.compliance.assembly import ResourceView
 from cora_constructs.compliance.code import function_code
 from cora_constructs.compliance.model import (
@@ -61,6 +62,17 @@ def _compare(view: ResourceView, source: str, asset: Path, handler: object) -> t
     """(what differs, why it could not be compared) between the source folder and the asset."""
     root = view.assembly.project_root
     folder = root / source if root is not None else None
+    shipped = view.cora("package")
+    if isinstance(shipped, str):
+        # Code shipped in cora-constructs (the org authorizer): its folder is in the installed
+        # distribution, not in the project.
+        installed = f"{packaged.DISTRIBUTION}=={packaged.version()}"
+        if shipped != installed:
+            return (
+                "",
+                f"the code was built from {shipped} but {installed} is installed, so it was not compared",
+            )
+        root, folder = packaged.PACKAGE_DIR.parent, packaged.PACKAGE_DIR.parent / source
     if folder is None or not folder.is_dir():
         where = f"under {root}" if root is not None else "(project root unknown: pass --project-root)"
         return "", f"cora:source {source} is not a folder {where}, so the code asset was not compared with it"
