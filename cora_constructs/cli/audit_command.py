@@ -18,7 +18,7 @@ from cora_constructs.assembly.errors import ToolError
 from cora_constructs.assembly.model import MANIFEST_PATH
 from cora_constructs.assembly.synth import assembly_is_stale, default_cdk_out, find_project_root
 
-EXIT_CLEAN, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
+EXIT_CLEAN, EXIT_DRIFT = 0, 1
 APP_CHOICES = ("stack", "infra", "all")
 
 
@@ -54,19 +54,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the audit; print the report on stdout, problems that stop it on stderr."""
-    try:
-        return _run(args)
-    except ToolError as error:
-        for problem in error.problems:
-            print(f"cora audit: error: {problem}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("cora audit: interrupted", file=sys.stderr)
-        return 130
-
-
-def _run(args: argparse.Namespace) -> int:
+    """Run the audit; print the report on stdout. Problems that stop it are ToolErrors, which
+    `cora` (cli.main) prints one line each on stderr with exit 2, as for every command."""
     from cora_constructs.audit.checks import audit
     from cora_constructs.audit.collect import AwsTarget, collect, make_clients
     from cora_constructs.audit.expected import (
