@@ -186,3 +186,25 @@ def test_the_module_is_pure() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_the_identity_settings_reach_the_authorizer_environment() -> None:
+    from cora_constructs.apps.settings import AuthorizerSettings
+
+    settings = AuthorizerSettings(
+        source=ROOT,
+        jwks_url="https://id.example/jwks",
+        jwt_issuer="https://id.example/",
+        jwt_audience="api",
+        session_cookie_name="session",
+        deployment="prod",
+        identity_provider="clerk",
+        user_id_claim="uid",
+    )
+    environment = settings.environment()
+    assert environment["CORA_ENVIRONMENT"] == "prod"
+    assert environment["IDENTITY_PROVIDER"] == "clerk"
+    assert environment["USER_ID_CLAIM"] == "uid"
+    assert environment["GROUPS_CLAIM"] == "groups"
+    unset = AuthorizerSettings(ROOT, "https://id.example/jwks", "https://id.example/", "api", "session")
+    assert "IDENTITY_PROVIDER" not in unset.environment()  # the authorizer names it after the issuer
