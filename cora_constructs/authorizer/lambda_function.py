@@ -19,13 +19,17 @@ headers too), else from the session cookie in ``event.cookies`` or the Cookie he
 (:func:`cora_runtime.auth.find_token`, both sources). It is accepted only if:
 
 - it is a compact JWS of at most 8 KiB whose header says exactly ``"alg": "RS256"``, has a
-  ``kid``, and no ``crit``: ``none``, ``HS256`` (the public-key-as-HMAC-secret trick) and every
-  other algorithm are refused before any key is used;
+  ``kid``, no ``crit`` and no ``b64`` other than true: ``none``, ``HS256`` (the
+  public-key-as-HMAC-secret trick) and every other algorithm are refused before any key is used;
 - its signature verifies (PKCS#1 v1.5, SHA-256) with the JWKS key of that ``kid`` (RSA, at least
   2048 bits, ``use`` sig and ``alg`` RS256 when stated);
-- ``iss`` equals ``JWT_ISSUER``, ``aud`` (string or list) contains ``JWT_AUDIENCE``, ``sub`` is
-  a non-empty string, ``exp`` is a number in the future, and ``nbf``/``iat``, when present, are
-  not in the future (all with 30 s of clock leeway).
+- ``iss`` equals ``JWT_ISSUER``, ``aud`` (a string, or a list of strings) contains
+  ``JWT_AUDIENCE``, ``sub`` is a non-empty string, ``exp`` is a number in the future,
+  ``nbf``/``iat``, when present, are numbers not in the future (all with 30 s of clock
+  leeway), and ``jti``, when present, is a string.
+
+``tests/runtime/test_differential.py`` holds these rules against PyJWT's ``jwt.decode``: what
+PyJWT rejects is denied here too.
 
 Keys are cached per container as ready-made ``RSAPublicKey`` objects (no key parsing per
 request). The JWKS is fetched on first use, again when a token names an unknown ``kid`` and
@@ -313,11 +317,16 @@ class JWKSKeyCache:
 # --- tokens -------------------------------------------------------------------------------
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def _number(value: object) -> int | float | None:
+    """A JSON number (not a boolean, not infinite or NaN), as parsed: an ``int`` stays exact,
+    since converting a huge one to float overflows (compare it, never add to it)."""
+    if isinstance(value, bool):
         return None
-    number = float(value)
-    return number if math.isfinite(number) else None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return None
 
 
 def verify_token(
@@ -345,6 +354,9 @@ def verify_token(
         raise InvalidTokenError("alg_not_allowed")
     if "crit" in header:
         raise InvalidTokenError("crit_header")
+    if "b64" in header and header["b64"] is not True:
+        # RFC 7797 unencoded payloads: never ours, and b64=false changes what was signed.
+        raise InvalidTokenError("b64_header")
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise InvalidTokenError("no_kid")
@@ -365,24 +377,28 @@ def verify_token(
     exp = _number(claims.get("exp"))
     if exp is None:
         raise InvalidTokenError("no_exp")
-    if now >= exp + leeway:
+    if now - leeway >= exp:
         raise InvalidTokenError("expired")
     if "nbf" in claims:
         nbf = _number(claims["nbf"])
-        if nbf is None or now + leeway < nbf:
+        if nbf is None or nbf > now + leeway:
             raise InvalidTokenError("not_yet_valid")
     if "iat" in claims:
         iat = _number(claims["iat"])
-        if iat is None or now + leeway < iat:
+        if iat is None or iat > now + leeway:
             raise InvalidTokenError("issued_in_future")
     if claims.get("iss") != issuer:
         raise InvalidTokenError("wrong_issuer")
     aud = claims.get("aud")
-    if not (
-        (isinstance(aud, str) and aud in audiences)
-        or (isinstance(aud, list) and any(isinstance(a, str) and a in audiences for a in aud))
-    ):
+    if isinstance(aud, str):
+        aud_ok = aud in audiences
+    else:
+        # A list must hold only strings (as PyJWT requires), one of them ours.
+        aud_ok = isinstance(aud, list) and all(type(a) is str for a in aud) and not audiences.isdisjoint(aud)
+    if not aud_ok:
         raise InvalidTokenError("wrong_audience")
+    if "jti" in claims and type(claims["jti"]) is not str:
+        raise InvalidTokenError("malformed_jti")
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise InvalidTokenError("no_subject")
