@@ -78,7 +78,8 @@ CONTEXT_KEYS = (
     CONTEXT_NAME_CLAIM,
     CONTEXT_GROUPS_CLAIM,
 )
-"""Every cdk.json context key the library reads (see the guide's settings table)."""
+"""Every cdk.json context key the library reads (see the guide's settings table); the registry
+with their checks is :data:`cora_constructs.settings_check.SETTINGS` (a test keeps both equal)."""
 
 SESSION_COOKIE_NAME = "session"
 
