@@ -142,11 +142,12 @@ odd_values = st.sampled_from(["", "x", "123", True, False, None, [], {}, ["x"], 
 
 
 def time_claim(offsets: st.SearchStrategy[int]) -> st.SearchStrategy[Any]:
-    base = int(time.time())
+    # The clock is read when a value is drawn, never when the module loads: a suite running for
+    # minutes must not push the offsets onto the leeway boundaries.
     return st.one_of(
-        offsets.map(lambda d: base + d),
-        offsets.map(lambda d: base + d + 0.25),
-        offsets.map(lambda d: str(base + d)),
+        offsets.map(lambda d: int(time.time()) + d),
+        offsets.map(lambda d: int(time.time()) + d + 0.25),
+        offsets.map(lambda d: str(int(time.time()) + d)),
         st.sampled_from([10**400, float("inf"), float("nan"), -(10**400), 1e300]),
         odd_values,
         st.just(ABSENT),
