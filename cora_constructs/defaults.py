@@ -49,6 +49,11 @@ CONTEXT_SESSION_COOKIE = "cora:sessionCookieName"
 CONTEXT_LOG_RETENTION_DAYS = "cora:logRetentionDays"
 CONTEXT_THROTTLE_BURST = "cora:throttleBurst"
 CONTEXT_THROTTLE_RATE = "cora:throttleRate"
+CONTEXT_IDENTITY_PROVIDER = "cora:identityProvider"
+CONTEXT_USER_ID_CLAIM = "cora:userIdClaim"
+CONTEXT_EMAIL_CLAIM = "cora:emailClaim"
+CONTEXT_NAME_CLAIM = "cora:nameClaim"
+CONTEXT_GROUPS_CLAIM = "cora:groupsClaim"
 
 CONTEXT_KEYS = (
     CONTEXT_PROJECT,
@@ -67,8 +72,14 @@ CONTEXT_KEYS = (
     CONTEXT_LOG_RETENTION_DAYS,
     CONTEXT_THROTTLE_BURST,
     CONTEXT_THROTTLE_RATE,
+    CONTEXT_IDENTITY_PROVIDER,
+    CONTEXT_USER_ID_CLAIM,
+    CONTEXT_EMAIL_CLAIM,
+    CONTEXT_NAME_CLAIM,
+    CONTEXT_GROUPS_CLAIM,
 )
-"""Every cdk.json context key the library reads (see the guide's settings table)."""
+"""Every cdk.json context key the library reads (see the guide's settings table); the registry
+with their checks is :data:`cora_constructs.settings_check.SETTINGS` (a test keeps both equal)."""
 
 SESSION_COOKIE_NAME = "session"
 
@@ -88,6 +99,12 @@ SSM_AUTHORIZER_ID = "org-authorizer-id"
 JWKS_URL = "https://auth.example.com/.well-known/jwks.json"
 JWT_ISSUER = "https://auth.example.com/"
 JWT_AUDIENCE = "cora-api"
+
+USER_ID_CLAIM = "sub"
+"""The claim that becomes the authorizer context's ``user_id`` (context ``cora:userIdClaim``)."""
+EMAIL_CLAIM = "email"
+NAME_CLAIM = "name"
+GROUPS_CLAIM = "groups"
 
 LOG_RETENTION_DAYS = 30
 """How long function logs and API access logs are kept (context ``cora:logRetentionDays``)."""

@@ -13,6 +13,7 @@ from cora_constructs import defaults
 from cora_constructs.assembly.errors import ProjectError
 from cora_constructs.assembly.synth import find_project_root as find_cdk_json_folder
 from cora_constructs.errors import CoraValidationError
+from cora_constructs.settings_check import KNOWN_KEYS
 
 
 @dataclass(frozen=True)
@@ -24,13 +25,13 @@ class ProjectContext:
     environment: str
     app: str | None
     settings: Mapping[str, Any] = field(default_factory=dict, compare=False)
-    """Every ``cora:*`` context key of :data:`cora_constructs.defaults.CONTEXT_KEYS` that is set."""
+    """Every ``cora:*`` setting (:data:`cora_constructs.settings_check.SETTINGS`) that is set."""
 
     @classmethod
     def of(cls, scope: Construct) -> ProjectContext:
         node = scope.node
         settings = {}
-        for key in defaults.CONTEXT_KEYS:
+        for key in KNOWN_KEYS:
             value = node.try_get_context(key)
             if value is not None and value != "":
                 settings[key] = value

@@ -53,6 +53,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote
 
 from cora_runtime.cookies import parse_cookies
+from cora_runtime.identity import Caller, caller_of
 from cora_runtime.responses import HTTPError, Response, error_response, json_response
 from cora_runtime.routes import METHODS, Route, RouteDocstringError, normalise_path, parse_docstring
 
@@ -85,7 +86,8 @@ class Request:
     JWT authorizer's ``jwt.claims``; 1.0 ``requestContext.authorizer``); ``claims`` is the
     identity claims: ``authorizer["claims"]`` when that is a dict (Cognito / JWT authorizers),
     else ``authorizer`` itself (the org Lambda authorizer puts ``sub`` etc. in its context);
-    ``subject`` is the claim ``sub``, or a 401.
+    ``subject`` is the claim ``sub``, or a 401; ``user`` is the caller of the identity contract
+    (:mod:`cora_runtime.identity`), or a 401.
     """
 
     __slots__ = ("_body", "_headers", "_json", "context", "event", "method", "path", "path_params", "route")
@@ -211,6 +213,16 @@ class Request:
         auth = self.authorizer
         nested = auth.get("claims")
         return dict(nested) if isinstance(nested, dict) else auth
+
+    @property
+    def user(self) -> Caller:
+        """The caller, as the org authorizer's identity contract names it
+        (:class:`cora_runtime.identity.Caller`: ``user_id``, ``email``, ``name``, ``groups``,
+        ``provider``, ``claims``...); a 401 when the request carries no identity."""
+        caller = caller_of(self.event)
+        if caller is None:
+            raise HTTPError(401, "no authenticated caller on this request")
+        return caller
 
 
 _UNSET: Any = object()

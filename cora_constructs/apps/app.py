@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -28,7 +29,9 @@ from cora_constructs.apps.settings import AppSettings
 from cora_constructs.compliance.aws_packs import acknowledge_org_exceptions
 from cora_constructs.compliance.plugin import CoraChecks
 from cora_constructs.errors import CoraValidationError, Violation
+from cora_constructs.project import find_project_root
 from cora_constructs.routes.http_api import ApiRoutes
+from cora_constructs.settings_check import SettingsReport, check_settings
 from cora_constructs.stack import project_of, record_synthesized_apps
 
 RESERVED_STACK_PARTS = ("infra", "api")
@@ -120,7 +123,9 @@ class StackApp:
 class CoraApp:
     """Both apps, or the one named by context ``app`` (``-c app=stack`` or ``-c app=infra``).
 
-    Every problem of every module, Lambda, layer and route is collected and raised once as a
+    Every ``cora:*`` setting is checked first (:mod:`cora_constructs.settings_check`: all bad
+    settings fail at once, unknown keys are printed as warnings); then every problem of every
+    module, Lambda, layer and route is collected and raised once as a
     :class:`CoraValidationError`. Options are those of :class:`StackApp`.
 
     The CORA rule pack is attached to ``app`` (:class:`~cora_constructs.compliance.plugin.CoraChecks`,
@@ -130,14 +135,24 @@ class CoraApp:
     """
 
     def __init__(self, app: cdk.App, **stack_app_options: Any) -> None:
-        which = app.node.try_get_context(defaults.CONTEXT_APP)
+        # Every cora:* setting first, all at once: a bad one must fail here, never deep in jsii.
+        context = app.node.get_all_context()
+        self.settings_report = check_app_settings(context if isinstance(context, Mapping) else {})
+        for warning in self.settings_report.warnings:
+            print(f"cora: warning: {warning}", file=sys.stderr)
+        settings_problems = list(self.settings_report.errors)
+        which = context.get(defaults.CONTEXT_APP) if isinstance(context, Mapping) else None
         if which not in (None, "", "both", *defaults.APP_KINDS):
-            raise CoraValidationError.single(
-                "CORA-A4",
-                "cdk context 'app'",
-                f"app={which!r} is not an app of this project: use -c app=stack, -c app=infra, or no "
-                "app context to synthesize both.",
+            settings_problems.append(
+                Violation(
+                    "CORA-A4",
+                    "cdk context 'app'",
+                    f"app={which!r} is not an app of this project: use -c app=stack, -c app=infra, or "
+                    "no app context to synthesize both.",
+                )
             )
+        if settings_problems:
+            raise CoraValidationError(settings_problems)
         self.apps: tuple[str, ...] = defaults.APP_KINDS if which in (None, "", "both") else (str(which),)
         self.stacks: list[cdk.Stack] = []
         self.infra: InfraApp | None = None
@@ -165,6 +180,16 @@ class CoraApp:
             [fn for module in (self.stack.modules.values() if self.stack else ()) for fn in module.functions],
             authorizers=[self.infra.stack.authorizer] if self.infra else [],
         )
+
+
+def check_app_settings(context: Mapping[str, object]) -> SettingsReport:
+    """:func:`~cora_constructs.settings_check.check_settings` of an app's context, relative paths
+    resolved from ``cora:projectRoot`` or the folder of ``cdk.json``."""
+    root = context.get(defaults.CONTEXT_ROOT)
+    project_root = (
+        Path(root).expanduser() if isinstance(root, str) and root else find_project_root(Path.cwd())
+    )
+    return check_settings(context, project_root)
 
 
 def main(**stack_app_options: Any) -> None:

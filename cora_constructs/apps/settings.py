@@ -8,7 +8,9 @@
 - ``cora:authorizerDir`` (``lambdas/authorizer`` when present): the project's own authorizer,
   else the one shipped in cora-constructs;
 - ``cora:jwksUrl``, ``cora:jwtIssuer``, ``cora:jwtAudience``, ``cora:sessionCookieName``: the
-  org authorizer's settings;
+  org authorizer's settings; ``cora:identityProvider``, ``cora:userIdClaim`` (``sub``),
+  ``cora:emailClaim`` (``email``), ``cora:nameClaim`` (``name``), ``cora:groupsClaim``
+  (``groups``): which claims fill its identity contract;
 - ``cora:layerCache`` (``~/.cache/cora-constructs/layers``) and ``cora:wheelhouse`` (none):
   where layer bundles are cached, and a folder of wheels for offline builds.
 """
@@ -72,6 +74,12 @@ class AuthorizerSettings:
     jwt_issuer: str
     jwt_audience: str
     session_cookie_name: str
+    deployment: str = defaults.DEFAULT_ENVIRONMENT
+    identity_provider: str = ""
+    user_id_claim: str = defaults.USER_ID_CLAIM
+    email_claim: str = defaults.EMAIL_CLAIM
+    name_claim: str = defaults.NAME_CLAIM
+    groups_claim: str = defaults.GROUPS_CLAIM
 
     @classmethod
     def of(cls, scope: Construct) -> AuthorizerSettings:
@@ -84,15 +92,31 @@ class AuthorizerSettings:
             session_cookie_name=context.setting(
                 defaults.CONTEXT_SESSION_COOKIE, defaults.SESSION_COOKIE_NAME
             ),
+            deployment=context.environment,
+            identity_provider=context.setting(defaults.CONTEXT_IDENTITY_PROVIDER, ""),
+            user_id_claim=context.setting(defaults.CONTEXT_USER_ID_CLAIM, defaults.USER_ID_CLAIM),
+            email_claim=context.setting(defaults.CONTEXT_EMAIL_CLAIM, defaults.EMAIL_CLAIM),
+            name_claim=context.setting(defaults.CONTEXT_NAME_CLAIM, defaults.NAME_CLAIM),
+            groups_claim=context.setting(defaults.CONTEXT_GROUPS_CLAIM, defaults.GROUPS_CLAIM),
         )
 
     def environment(self) -> dict[str, str]:
-        return {
+        """The authorizer's environment variables (its module docstring documents each)."""
+        variables = {
             "JWKS_URL": self.jwks_url,
             "JWT_ISSUER": self.jwt_issuer,
             "JWT_AUDIENCE": self.jwt_audience,
             "SESSION_COOKIE_NAME": self.session_cookie_name,
+            "CORA_ENVIRONMENT": self.deployment,
+            "USER_ID_CLAIM": self.user_id_claim,
+            "EMAIL_CLAIM": self.email_claim,
+            "NAME_CLAIM": self.name_claim,
+            "GROUPS_CLAIM": self.groups_claim,
         }
+        if self.identity_provider:
+            # Unset, the authorizer names the provider after the issuer (okta, clerk or oidc).
+            variables["IDENTITY_PROVIDER"] = self.identity_provider
+        return variables
 
 
 def authorizer_source(context: ProjectContext) -> Path:

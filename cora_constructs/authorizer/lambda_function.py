@@ -9,20 +9,27 @@ Configuration, from the environment (read on the first invocation of a container
 - ``SESSION_COOKIE_NAME``: the cookie holding the token when there is no Bearer header.
 
 A missing or invalid variable denies every request (and logs ``config_error`` naming it); it
-never crashes the function.
+never crashes the function. Optional, for the identity contract (below): ``IDENTITY_PROVIDER``
+(default: ``okta`` or ``clerk`` when the issuer is theirs, else ``oidc``), ``USER_ID_CLAIM``
+(``sub``), ``EMAIL_CLAIM`` (``email``), ``NAME_CLAIM`` (``name``), ``GROUPS_CLAIM``
+(``groups``) and ``CORA_ENVIRONMENT``; the infra app sets them from ``cdk.json``.
 
 The token is taken from ``Authorization: Bearer <jwt>`` (any header case, 1.0 multi-value
 headers too), else from the session cookie in ``event.cookies`` or the Cookie header
 (:func:`cora_runtime.auth.find_token`, both sources). It is accepted only if:
 
 - it is a compact JWS of at most 8 KiB whose header says exactly ``"alg": "RS256"``, has a
-  ``kid``, and no ``crit``: ``none``, ``HS256`` (the public-key-as-HMAC-secret trick) and every
-  other algorithm are refused before any key is used;
+  ``kid``, no ``crit`` and no ``b64`` other than true: ``none``, ``HS256`` (the
+  public-key-as-HMAC-secret trick) and every other algorithm are refused before any key is used;
 - its signature verifies (PKCS#1 v1.5, SHA-256) with the JWKS key of that ``kid`` (RSA, at least
   2048 bits, ``use`` sig and ``alg`` RS256 when stated);
-- ``iss`` equals ``JWT_ISSUER``, ``aud`` (string or list) contains ``JWT_AUDIENCE``, ``sub`` is
-  a non-empty string, ``exp`` is a number in the future, and ``nbf``/``iat``, when present, are
-  not in the future (all with 30 s of clock leeway).
+- ``iss`` equals ``JWT_ISSUER``, ``aud`` (a string, or a list of strings) contains
+  ``JWT_AUDIENCE``, ``sub`` is a non-empty string, ``exp`` is a number in the future,
+  ``nbf``/``iat``, when present, are numbers not in the future (all with 30 s of clock
+  leeway), and ``jti``, when present, is a string.
+
+``tests/runtime/test_differential.py`` holds these rules against PyJWT's ``jwt.decode``: what
+PyJWT rejects is denied here too.
 
 Keys are cached per container as ready-made ``RSAPublicKey`` objects (no key parsing per
 request). The JWKS is fetched on first use, again when a token names an unknown ``kid`` and
@@ -34,9 +41,14 @@ fetched stay in use while a refresh fails).
 Responses: a payload 2.0 event gets the HTTP API simple response
 ``{"isAuthorized": bool, "context": {...}}``; a 1.0 event (``methodArn``) gets an IAM policy
 ``{"principalId", "policyDocument", "context"}`` allowing ``execute-api:Invoke`` on the whole
-stage (``.../stage/*``, so a cached policy is valid for every route) or denying ``*``. On allow,
-the context holds ``sub`` and every other claim whose value is a string, number or boolean
-(lists of strings joined by spaces; objects dropped), as API Gateway requires.
+stage (``.../stage/*``, so a cached policy is valid for every route) or denying ``*``, its
+``principalId`` the ``user_id``. On allow, the context is the identity contract the teams'
+handlers read (:func:`identity_context`): ``user_id`` (``sub`` by default), ``email``, ``name``,
+``groups`` (comma-joined), ``provider``, ``environment``, Clerk's ``org_id``, ``org_role``,
+``org_slug`` and ``session_id`` (from ``sid``), empty ones left out; plus every other claim whose
+value is a non-empty string, a number or a boolean (lists of strings joined by spaces; objects
+dropped), as API Gateway requires, never in place of a contract field. A token without the
+configured user id claim is denied (``no_user_id``).
 
 It fails closed: any problem (no token, a bad one, an unreachable JWKS, a garbage event, a bug)
 denies, never raises, and writes one JSON log line with a ``reason`` and never the token.
@@ -68,6 +80,17 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cora_runtime.auth import find_token
 
 ENV_VARS = ("JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "SESSION_COOKIE_NAME")
+IDENTITY_ENV_VARS = (
+    "IDENTITY_PROVIDER",
+    "USER_ID_CLAIM",
+    "EMAIL_CLAIM",
+    "NAME_CLAIM",
+    "GROUPS_CLAIM",
+    "CORA_ENVIRONMENT",
+)
+_COOKIE_NAME_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+)
 ALGORITHM = "RS256"
 MAX_TOKEN_LENGTH = 8192
 LEEWAY_SECONDS = 30.0
@@ -294,11 +317,16 @@ class JWKSKeyCache:
 # --- tokens -------------------------------------------------------------------------------
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def _number(value: object) -> int | float | None:
+    """A JSON number (not a boolean, not infinite or NaN), as parsed: an ``int`` stays exact,
+    since converting a huge one to float overflows (compare it, never add to it)."""
+    if isinstance(value, bool):
         return None
-    number = float(value)
-    return number if math.isfinite(number) else None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return None
 
 
 def verify_token(
@@ -326,6 +354,9 @@ def verify_token(
         raise InvalidTokenError("alg_not_allowed")
     if "crit" in header:
         raise InvalidTokenError("crit_header")
+    if "b64" in header and header["b64"] is not True:
+        # RFC 7797 unencoded payloads: never ours, and b64=false changes what was signed.
+        raise InvalidTokenError("b64_header")
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise InvalidTokenError("no_kid")
@@ -346,24 +377,28 @@ def verify_token(
     exp = _number(claims.get("exp"))
     if exp is None:
         raise InvalidTokenError("no_exp")
-    if now >= exp + leeway:
+    if now - leeway >= exp:
         raise InvalidTokenError("expired")
     if "nbf" in claims:
         nbf = _number(claims["nbf"])
-        if nbf is None or now + leeway < nbf:
+        if nbf is None or nbf > now + leeway:
             raise InvalidTokenError("not_yet_valid")
     if "iat" in claims:
         iat = _number(claims["iat"])
-        if iat is None or now + leeway < iat:
+        if iat is None or iat > now + leeway:
             raise InvalidTokenError("issued_in_future")
     if claims.get("iss") != issuer:
         raise InvalidTokenError("wrong_issuer")
     aud = claims.get("aud")
-    if not (
-        (isinstance(aud, str) and aud in audiences)
-        or (isinstance(aud, list) and any(isinstance(a, str) and a in audiences for a in aud))
-    ):
+    if isinstance(aud, str):
+        aud_ok = aud in audiences
+    else:
+        # A list must hold only strings (as PyJWT requires), one of them ours.
+        aud_ok = isinstance(aud, list) and all(type(a) is str for a in aud) and not audiences.isdisjoint(aud)
+    if not aud_ok:
         raise InvalidTokenError("wrong_audience")
+    if "jti" in claims and type(claims["jti"]) is not str:
+        raise InvalidTokenError("malformed_jti")
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise InvalidTokenError("no_subject")
@@ -371,6 +406,45 @@ def verify_token(
 
 
 # --- configuration and responses ----------------------------------------------------------
+
+
+_OKTA_HOSTS = (".okta.com", ".oktapreview.com", ".okta-emea.com", ".okta-gov.com", ".okta.mil")
+
+
+def provider_of_issuer(issuer: str) -> str:
+    """``okta`` or ``clerk`` when the issuer's host is theirs, else ``oidc``."""
+    host = (urlsplit(issuer).hostname or "").lower()
+    if host.endswith(_OKTA_HOSTS):
+        return "okta"
+    if host.startswith("clerk.") or host.endswith((".clerk.accounts.dev", ".clerk.com")):
+        return "clerk"
+    return "oidc"
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    """Which claims fill the identity contract (see :func:`identity_context`)."""
+
+    provider: str = ""
+    user_id_claim: str = "sub"
+    email_claim: str = "email"
+    name_claim: str = "name"
+    groups_claim: str = "groups"
+    environment: str = ""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], issuer: str) -> IdentityConfig:
+        """Read the optional identity variables; an unset one takes its default, and the
+        provider defaults to the one the issuer names (:func:`provider_of_issuer`)."""
+        values = {name: (environ.get(name) or "").strip() for name in IDENTITY_ENV_VARS}
+        return cls(
+            provider=values["IDENTITY_PROVIDER"].lower() or provider_of_issuer(issuer),
+            user_id_claim=values["USER_ID_CLAIM"] or cls.user_id_claim,
+            email_claim=values["EMAIL_CLAIM"] or cls.email_claim,
+            name_claim=values["NAME_CLAIM"] or cls.name_claim,
+            groups_claim=values["GROUPS_CLAIM"] or cls.groups_claim,
+            environment=values["CORA_ENVIRONMENT"],
+        )
 
 
 @dataclass(frozen=True)
@@ -381,6 +455,7 @@ class Config:
     issuer: str
     audiences: frozenset[str]
     cookie_name: str
+    identity: IdentityConfig = IdentityConfig()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Config:
@@ -397,11 +472,17 @@ class Config:
         if values["JWT_AUDIENCE"] and not audiences:
             problems.append("JWT_AUDIENCE names no audience")
         cookie = values["SESSION_COOKIE_NAME"]
-        if cookie and any(c in cookie for c in ";=, \t\"'"):
+        if cookie and not is_cookie_name(cookie):
             problems.append(f"SESSION_COOKIE_NAME {cookie!r} is not a cookie name")
         if problems:
             raise ConfigError("; ".join(problems))
-        return cls(url, values["JWT_ISSUER"], audiences, cookie)
+        issuer = values["JWT_ISSUER"]
+        return cls(url, issuer, audiences, cookie, IdentityConfig.from_env(environ, issuer))
+
+
+def is_cookie_name(name: str) -> bool:
+    """True for an RFC 6265 cookie name (an RFC 7230 token: no separators, spaces or controls)."""
+    return bool(name) and all(c in _COOKIE_NAME_CHARS for c in name)
 
 
 def _is_policy_event(event: object) -> bool:
@@ -422,20 +503,112 @@ def _stage_resource(method_arn: object) -> str | None:
     return f"{api}/{stage}/*"
 
 
-def claims_context(claims: Mapping[str, Any]) -> dict[str, str | int | float | bool]:
-    """The claims API Gateway can carry in an authorizer context (primitive values only)."""
+CONTRACT_FIELDS = (
+    "user_id",
+    "email",
+    "name",
+    "groups",
+    "provider",
+    "environment",
+    "org_id",
+    "org_role",
+    "org_slug",
+    "session_id",
+)
+"""The identity contract's fields: set from the claims as :func:`identity_context` documents;
+a raw claim of the same name never travels in their place."""
+
+
+def _text(value: object) -> str:
+    """A claim as contract text: a string (stripped) or a whole number, else ``""``."""
+    if type(value) is str:
+        return value.strip()
+    return str(value) if type(value) is int else ""
+
+
+def _joined(value: object) -> str:
+    """A groups claim as one comma-joined string: the strings of a list, or a string as is."""
+    if type(value) is list:
+        return ",".join(item.strip() for item in value if type(item) is str and item.strip())
+    return _text(value)
+
+
+def identity_context(claims: Mapping[str, Any], identity: IdentityConfig) -> dict[str, str]:
+    """The identity contract of a verified token; empty fields are left out.
+
+    - ``user_id``: the claim ``identity.user_id_claim`` (``sub``);
+    - ``email``: the claim ``identity.email_claim`` (``email``); for Okta, ``sub`` when the token
+      has no email (Okta access tokens carry the login in ``sub``);
+    - ``name``: the claim ``identity.name_claim`` (``name``), else ``given_name family_name``;
+    - ``groups``: the claim ``identity.groups_claim`` (``groups``), its strings joined with ``,``;
+    - ``provider``: ``identity.provider`` (configured, or inferred from the issuer);
+    - ``environment``: ``identity.environment`` (the deployment's ``cora:environment``);
+    - ``org_id``, ``org_role``, ``org_slug``: Clerk's organisation claims (session token v1
+      claims, or v2's ``o`` object: ``id``, ``rol`` as ``org:<rol>``, ``slg``);
+    - ``session_id``: the claim ``sid``.
+    """
+    context: dict[str, str] = {}
+    fields = {
+        "user_id": _text(claims.get(identity.user_id_claim)),
+        "email": _text(claims.get(identity.email_claim)),
+        "name": _text(claims.get(identity.name_claim)),
+        "groups": _joined(claims.get(identity.groups_claim)),
+        "provider": identity.provider,
+        "environment": identity.environment,
+        "org_id": _text(claims.get("org_id")),
+        "org_role": _text(claims.get("org_role")),
+        "org_slug": _text(claims.get("org_slug")),
+        "session_id": _text(claims.get("sid")),
+    }
+    if not fields["email"] and identity.provider == "okta":
+        fields["email"] = _text(claims.get("sub"))
+    if not fields["name"]:
+        fields["name"] = " ".join(
+            part for part in (_text(claims.get("given_name")), _text(claims.get("family_name"))) if part
+        )
+    org = claims.get("o")
+    if type(org) is dict:
+        role = _text(org.get("rol"))
+        fields["org_id"] = fields["org_id"] or _text(org.get("id"))
+        fields["org_slug"] = fields["org_slug"] or _text(org.get("slg"))
+        fields["org_role"] = fields["org_role"] or (
+            role if not role or role.startswith("org:") else f"org:{role}"
+        )
+    for name, value in fields.items():
+        if value:
+            context[name] = value
+    return context
+
+
+def claims_context(
+    claims: Mapping[str, Any], identity: IdentityConfig | None = None
+) -> dict[str, str | int | float | bool]:
+    """The allow context: the token's scalar claims (strings, numbers, booleans; lists of
+    strings joined by spaces; objects, nulls and empty strings dropped, as API Gateway
+    requires), then the identity contract (:func:`identity_context`) over them."""
     context: dict[str, str | int | float | bool] = {}
     for name, value in claims.items():
+        if name in _CONTRACT:
+            continue
         # Exact types: the claims come from json.loads, and type() is twice as fast here.
         kind = type(value)
-        if kind is str or kind is int or kind is bool:
+        if kind is str:
+            if value:
+                context[name] = value
+        elif kind is int or kind is bool:
             context[name] = value
         elif kind is float:
             if math.isfinite(value):
                 context[name] = value
-        elif kind is list and all(type(v) is str for v in value):
-            context[name] = " ".join(value)
+        elif kind is list and value and all(type(v) is str for v in value):
+            joined = " ".join(value)
+            if joined:
+                context[name] = joined
+    context.update(identity_context(claims, identity or IdentityConfig()))
     return context
+
+
+_CONTRACT = frozenset(CONTRACT_FIELDS)
 
 
 def _policy(principal: str, effect: str, resource: str) -> dict[str, Any]:
@@ -515,14 +688,17 @@ class Authorizer:
             return self._deny(event, context, "internal_error", level="ERROR", error_type=type(exc).__name__)
 
     def _allow(self, event: object, context: object, claims: dict[str, Any], source: str) -> dict[str, Any]:
-        subject: str = claims["sub"]
-        auth_context = claims_context(claims)
+        assert self.config is not None
+        auth_context = claims_context(claims, self.config.identity)
+        if "user_id" not in auth_context:
+            # A configured user id claim the token lacks: no identity the handlers can key on.
+            return self._deny(event, context, "no_user_id", token_source=source)
         if not _is_policy_event(event):
             return {"isAuthorized": True, "context": auth_context}
         resource = _stage_resource(event.get("methodArn") if isinstance(event, dict) else None)
         if resource is None:
             return self._deny(event, context, "bad_method_arn", token_source=source)
-        return {**_policy(subject, "Allow", resource), "context": auth_context}
+        return {**_policy(str(auth_context["user_id"]), "Allow", resource), "context": auth_context}
 
     def _deny(
         self, event: object, context: object, reason: str, *, level: str = "WARNING", **fields: object

@@ -237,3 +237,36 @@ def test_function_options_pass_through_and_the_standards_stay(tmp_path: Path) ->
     assert len(props["VpcConfig"]["SecurityGroupIds"]) == 1
     assert "DeadLetterConfig" in props
     assert props["Runtime"] == "python3.11" and props["Layers"][0]["Ref"].startswith("SsmParameterValue")
+
+
+def test_bad_settings_fail_before_anything_is_built(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = team_project(tmp_path / "shop")
+    context = {
+        "cora:project": "My Project!",
+        "cora:ssmPrefix": "shop/dev",
+        "cora:environment": "",
+        "cora:jwksUrl": "http://login.shop.example/jwks",
+        "cora:throttleBrust": 10,
+    }
+    app = new_app(tmp_path / "cdk.out", root, **context)
+    with pytest.raises(CoraValidationError) as caught:
+        CoraApp(app)
+    assert caught.value.codes == ("CORA-S1",) * 4
+    assert sorted(v.path for v in caught.value.violations) == [
+        "cdk context cora:environment",
+        "cdk context cora:jwksUrl",
+        "cdk context cora:project",
+        "cdk context cora:ssmPrefix",
+    ]
+    assert app.node.children == []  # nothing was built, so nothing reached jsii with the bad name
+    assert "did you mean 'cora:throttleBurst'?" in capsys.readouterr().err
+
+
+def test_a_bad_app_context_is_reported_with_the_settings(tmp_path: Path) -> None:
+    root = team_project(tmp_path / "shop")
+    app = new_app(tmp_path / "cdk.out", root, app="stak", **{"cora:logRetentionDays": 31})
+    with pytest.raises(CoraValidationError) as caught:
+        CoraApp(app)
+    assert sorted(caught.value.codes) == ["CORA-A4", "CORA-S1"]

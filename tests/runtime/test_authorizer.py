@@ -99,7 +99,7 @@ def test_v2_cookie_only_request_is_allowed_with_claims_in_context(
     context = response["context"]
     assert context["sub"] == "user-123"
     assert context["email"] == "ada@example.test"
-    assert context["groups"] == "admins staff"
+    assert context["groups"] == "admins,staff"  # the identity contract: comma-joined
     assert context["iss"] == ISSUER
     assert "profile" not in context  # objects cannot travel in an authorizer context
     assert all(isinstance(v, str | int | float | bool) for v in context.values())
