@@ -49,6 +49,7 @@ CONTEXT_SESSION_COOKIE = "cora:sessionCookieName"
 CONTEXT_LOG_RETENTION_DAYS = "cora:logRetentionDays"
 CONTEXT_THROTTLE_BURST = "cora:throttleBurst"
 CONTEXT_THROTTLE_RATE = "cora:throttleRate"
+CONTEXT_WS_TOKEN_QUERY_PARAM = "cora:wsTokenQueryParam"
 
 CONTEXT_KEYS = (
     CONTEXT_PROJECT,
@@ -67,6 +68,7 @@ CONTEXT_KEYS = (
     CONTEXT_LOG_RETENTION_DAYS,
     CONTEXT_THROTTLE_BURST,
     CONTEXT_THROTTLE_RATE,
+    CONTEXT_WS_TOKEN_QUERY_PARAM,
 )
 """Every cdk.json context key the library reads (see the guide's settings table)."""
 
@@ -84,6 +86,14 @@ SSM_ORG_LAYER_ARN = "org-layer-arn"
 SSM_AUTHORIZER_ARN = "authorizer-function-arn"
 SSM_API_ID = "http-api-id"
 SSM_AUTHORIZER_ID = "org-authorizer-id"
+SSM_WEBSOCKET_API_ID = "websocket/api-id"
+SSM_WEBSOCKET_AUTHORIZER_ID = "websocket/org-authorizer-id"
+SSM_WEBSOCKET_ENDPOINT = "websocket/endpoint"
+SSM_WEBSOCKET_MANAGEMENT_ENDPOINT = "websocket/management-endpoint"
+
+WS_TOKEN_QUERY_PARAM = "token"
+"""The query-string parameter the org authorizer reads a token from on a WebSocket ``$connect``
+(context ``cora:wsTokenQueryParam``): browsers cannot set headers on a WebSocket handshake."""
 
 JWKS_URL = "https://auth.example.com/.well-known/jwks.json"
 JWT_ISSUER = "https://auth.example.com/"

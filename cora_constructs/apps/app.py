@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -29,7 +30,9 @@ from cora_constructs.compliance.aws_packs import acknowledge_org_exceptions
 from cora_constructs.compliance.plugin import CoraChecks
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.routes.http_api import ApiRoutes
+from cora_constructs.routes.websocket_api import WebSocketRoutes
 from cora_constructs.stack import project_of, record_synthesized_apps
+from cora_runtime.routes import RouteDocstringError, parse_file
 
 RESERVED_STACK_PARTS = ("infra", "api")
 ModuleStackFactory = Callable[..., ModuleStack]
@@ -46,6 +49,9 @@ class InfraApp:
 
 class StackApp:
     """The stack app (``{project}-stack``): the shared HTTP API and one stack per module.
+
+    When some module declares WebSocket route keys, the api stack also holds the WebSocket API
+    (:mod:`cora_constructs.routes.websocket_api`) and those Lambdas are wired to it.
 
     Modules are discovered from ``packages/module-*/backend/lambdas/*/lambda_function.py``
     (context ``cora:modules`` changes the pattern). Each module gets a :class:`ModuleStack`,
@@ -66,11 +72,24 @@ class StackApp:
         settings = AppSettings.from_project(project)
         pattern = project.setting(defaults.CONTEXT_MODULES, defaults.MODULES_GLOB)
         lambdas = discover_module_lambdas(project.root, pattern)
-        self.api_stack = ApiStack(app, naming.stack_name(settings.project, settings.environment, "api"))
+        websocket = any(_declares_route_keys(item.source) for item in lambdas)
+        self.api_stack = ApiStack(
+            app, naming.stack_name(settings.project, settings.environment, "api"), websocket=websocket
+        )
+        self.websocket_routes = (
+            WebSocketRoutes(
+                api_id_parameter=settings.websocket_api_id_parameter,
+                authorizer_id_parameter=settings.websocket_authorizer_id_parameter,
+                stage_name=settings.websocket_stage,
+            )
+            if websocket
+            else None
+        )
         self.routes = ApiRoutes(
             api_id_parameter=settings.api_id_parameter,
             authorizer_id_parameter=settings.authorizer_id_parameter,
             authorizers=dict(authorizers or {}),
+            websocket=self.websocket_routes,
         )
         self.stacks: list[cdk.Stack] = [self.api_stack]
         self.modules: dict[str, ModuleStack] = {}
@@ -113,8 +132,20 @@ class StackApp:
             stack.add_stack_dependency(self.api_stack, reason="routes attach to the shared HTTP API")
             self.modules[module] = stack
             self.stacks.append(stack)
+        if self.websocket_routes is not None:
+            problems += self.websocket_routes.missing_connect()
         if problems:
             raise CoraValidationError(problems)
+
+
+def _declares_route_keys(source: Path) -> bool:
+    """True when the Lambda in ``source`` declares WebSocket route keys (a docstring that does
+    not parse is reported by its StandardLambda, not here)."""
+    try:
+        routes = parse_file(str(source / defaults.HANDLER_FILE))
+    except (RouteDocstringError, OSError):
+        return False
+    return any(route.is_websocket for route in routes)
 
 
 class CoraApp:

@@ -7,8 +7,8 @@
 - ``cora:orgLayerDir`` (``layers/org_common`` when present): the project's own org layer folder;
 - ``cora:authorizerDir`` (``lambdas/authorizer`` when present): the project's own authorizer,
   else the one shipped in cora-constructs;
-- ``cora:jwksUrl``, ``cora:jwtIssuer``, ``cora:jwtAudience``, ``cora:sessionCookieName``: the
-  org authorizer's settings;
+- ``cora:jwksUrl``, ``cora:jwtIssuer``, ``cora:jwtAudience``, ``cora:sessionCookieName``,
+  ``cora:wsTokenQueryParam`` (``token``): the org authorizer's settings;
 - ``cora:layerCache`` (``~/.cache/cora-constructs/layers``) and ``cora:wheelhouse`` (none):
   where layer bundles are cached, and a folder of wheels for offline builds.
 """
@@ -62,6 +62,27 @@ class AppSettings:
     def authorizer_id_parameter(self) -> str:
         return self.parameter(defaults.SSM_AUTHORIZER_ID)
 
+    @property
+    def websocket_api_id_parameter(self) -> str:
+        return self.parameter(defaults.SSM_WEBSOCKET_API_ID)
+
+    @property
+    def websocket_authorizer_id_parameter(self) -> str:
+        return self.parameter(defaults.SSM_WEBSOCKET_AUTHORIZER_ID)
+
+    @property
+    def websocket_endpoint_parameter(self) -> str:
+        return self.parameter(defaults.SSM_WEBSOCKET_ENDPOINT)
+
+    @property
+    def websocket_management_endpoint_parameter(self) -> str:
+        return self.parameter(defaults.SSM_WEBSOCKET_MANAGEMENT_ENDPOINT)
+
+    @property
+    def websocket_stage(self) -> str:
+        """The WebSocket API's stage: the environment (``wss://.../dev``)."""
+        return self.environment
+
 
 @dataclass(frozen=True)
 class AuthorizerSettings:
@@ -72,6 +93,7 @@ class AuthorizerSettings:
     jwt_issuer: str
     jwt_audience: str
     session_cookie_name: str
+    ws_token_query_param: str = defaults.WS_TOKEN_QUERY_PARAM
 
     @classmethod
     def of(cls, scope: Construct) -> AuthorizerSettings:
@@ -84,6 +106,9 @@ class AuthorizerSettings:
             session_cookie_name=context.setting(
                 defaults.CONTEXT_SESSION_COOKIE, defaults.SESSION_COOKIE_NAME
             ),
+            ws_token_query_param=context.setting(
+                defaults.CONTEXT_WS_TOKEN_QUERY_PARAM, defaults.WS_TOKEN_QUERY_PARAM
+            ),
         )
 
     def environment(self) -> dict[str, str]:
@@ -92,6 +117,7 @@ class AuthorizerSettings:
             "JWT_ISSUER": self.jwt_issuer,
             "JWT_AUDIENCE": self.jwt_audience,
             "SESSION_COOKIE_NAME": self.session_cookie_name,
+            "WS_TOKEN_QUERY_PARAM": self.ws_token_query_param,
         }
 
 
