@@ -150,15 +150,19 @@ class Route:
         return self.auth == PUBLIC
 
     def as_dict(self) -> dict[str, str | None]:
-        return {
+        """The route as plain JSON (``cora:routes`` metadata); ``protocol`` only on a WebSocket
+        route key, so the metadata of HTTP routes is what it always was."""
+        out: dict[str, str | None] = {
             "method": self.method,
             "path": self.path,
             "auth": self.auth,
             "public_reason": self.public_reason,
             "description": self.description,
             "category": self.category,
-            "protocol": self.protocol,
         }
+        if self.is_websocket:
+            out["protocol"] = self.protocol
+        return out
 
 
 def split_route_key(route_key: str) -> tuple[str, str] | None:

@@ -41,6 +41,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from cora_constructs import defaults
+from cora_constructs.compliance.aws_packs import OrgException, acknowledge
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions.observability import context_number, log_retention
 from cora_constructs.functions.standard_lambda import StandardLambda
@@ -68,6 +69,29 @@ ACCESS_LOG_FORMAT = json.dumps(
     separators=(",", ":"),
 )
 """The stage's access log line: one JSON object per connection event and message."""
+
+
+MANAGE_CONNECTIONS_REASON = (
+    "execute-api:ManageConnections on the connections of this WebSocket API's stage only "
+    "(api/stage/*/@connections/*): connection ids exist only at run time, so the resource cannot "
+    "name them"
+)
+
+
+def nag_text(value: object) -> str:
+    """A resolved CloudFormation value as cdk-nag writes it in a finding id: ``Fn::Join`` parts
+    concatenated, ``{"Ref": X}`` as ``<X>``, ``Fn::GetAtt`` as ``<X.Attr>``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        ((name, arg),) = value.items()
+        if name == "Ref":
+            return f"<{arg}>"
+        if name == "Fn::GetAtt" and isinstance(arg, list):
+            return f"<{'.'.join(str(a) for a in arg)}>"
+        if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
+            return str(arg[0]).join(nag_text(part) for part in arg[1])
+    return json.dumps(value, sort_keys=True)
 
 
 def management_endpoint(api_id: str, stage: str, scope: Construct) -> str:
@@ -241,13 +265,24 @@ class WebSocketRoutes:
         function.function.add_environment(
             ENDPOINT_VARIABLE, management_endpoint(api_id, self.stage_name, function)
         )
-        function.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["execute-api:ManageConnections"],
-                resources=[connections_arn(api_id, self.stage_name, function)],
-            )
-        )
+        self._grant_manage_connections(function, connections_arn(api_id, self.stage_name, function))
         return routes
+
+    @staticmethod
+    def _grant_manage_connections(function: StandardLambda, resource: str) -> None:
+        """A policy of its own on the function's role, acknowledged for cdk-nag's AwsSolutions-IAM5:
+        connection ids exist only at run time, so the resource ends in ``@connections/*``."""
+        role = function.function.role
+        if role is None:  # pragma: no cover - a StandardLambda always has a role
+            return
+        policy = iam.Policy(
+            function,
+            "ManageConnections",
+            statements=[iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=[resource])],
+        )
+        policy.attach_to_role(role)
+        finding = f"AwsSolutions-IAM5[Resource::{nag_text(cdk.Stack.of(function).resolve(resource))}]"
+        acknowledge(policy, [OrgException(finding, MANAGE_CONNECTIONS_REASON)])
 
     @staticmethod
     def _authorization(route: Route, authorizer_id: str) -> tuple[str, str | None]:

@@ -54,6 +54,7 @@ Routes - WebSocket:
         ("status", WEBSOCKET, "websocket", 7, "Receive session status update from bot"),
     ]
     assert all(r.auth == "org" and r.as_dict()["protocol"] == "websocket" for r in routes)
+    assert "protocol" not in parse_docstring("Routes:\n- GET /x - X\n")[0].as_dict()
 
 
 def test_a_section_of_dollar_keys_is_websocket_without_the_header_word() -> None:
