@@ -30,9 +30,9 @@ from cora_constructs.compliance.aws_packs import acknowledge_org_exceptions
 from cora_constructs.compliance.plugin import CoraChecks
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.routes.http_api import ApiRoutes
-from cora_constructs.routes.websocket_api import WebSocketRoutes
+from cora_constructs.routes.websocket_api import WebSocketRoutes, missing_connect
 from cora_constructs.stack import project_of, record_synthesized_apps
-from cora_runtime.routes import RouteDocstringError, parse_file
+from cora_runtime.routes import Route, RouteDocstringError, parse_file
 
 RESERVED_STACK_PARTS = ("infra", "api")
 ModuleStackFactory = Callable[..., ModuleStack]
@@ -72,7 +72,8 @@ class StackApp:
         settings = AppSettings.from_project(project)
         pattern = project.setting(defaults.CONTEXT_MODULES, defaults.MODULES_GLOB)
         lambdas = discover_module_lambdas(project.root, pattern)
-        websocket = any(_declares_route_keys(item.source) for item in lambdas)
+        declared = [route for item in lambdas for route in _declared_routes(item.source)]
+        websocket = any(route.is_websocket for route in declared)
         self.api_stack = ApiStack(
             app, naming.stack_name(settings.project, settings.environment, "api"), websocket=websocket
         )
@@ -132,20 +133,19 @@ class StackApp:
             stack.add_stack_dependency(self.api_stack, reason="routes attach to the shared HTTP API")
             self.modules[module] = stack
             self.stacks.append(stack)
-        if self.websocket_routes is not None:
-            problems += self.websocket_routes.missing_connect()
+        problems += missing_connect(declared)
         if problems:
             raise CoraValidationError(problems)
 
 
-def _declares_route_keys(source: Path) -> bool:
-    """True when the Lambda in ``source`` declares WebSocket route keys (a docstring that does
-    not parse is reported by its StandardLambda, not here)."""
+def _declared_routes(source: Path) -> list[Route]:
+    """The routes the Lambda in ``source`` declares, read before any stack is built (so the api
+    stack knows whether it needs the WebSocket API); a docstring that does not parse is reported
+    by its StandardLambda, not here."""
     try:
-        routes = parse_file(str(source / defaults.HANDLER_FILE))
+        return parse_file(str(source / defaults.HANDLER_FILE))
     except (RouteDocstringError, OSError):
-        return False
-    return any(route.is_websocket for route in routes)
+        return []
 
 
 class CoraApp:

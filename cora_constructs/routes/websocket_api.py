@@ -30,6 +30,7 @@ key, ``WEBSOCKET_API_URL`` (the ``https://`` management endpoint of the stage) a
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import aws_cdk as cdk
@@ -322,27 +323,6 @@ class WebSocketRoutes:
         for route in function.routes:
             self.owners.setdefault(route.key, (route, function))
 
-    def missing_connect(self) -> list[Violation]:
-        """CORA-R6 for every WebSocket Lambda when no Lambda of the app declares ``$connect``:
-        without it API Gateway accepts every connection unauthenticated."""
-        if not self.owners or CONNECT in self.owners:
-            return []
-        first_line: dict[str, int] = {}
-        for route, _function in self.owners.values():
-            first_line[route.filename] = min(route.line, first_line.get(route.filename, route.line))
-        keys = ", ".join(sorted(self.owners))
-        return [
-            Violation(
-                "CORA-R6",
-                f"{filename}:{line}",
-                f"the app declares WebSocket route keys ({keys}) but no Lambda declares $connect, "
-                "where API Gateway authorizes a WebSocket connection: add `- $connect - Client "
-                "connection` to one of their docstrings (or `[public: <reason>]` if it needs no "
-                "authorizer).",
-            )
-            for filename, line in sorted(first_line.items())
-        ]
-
     def _ids_in(self, stack: cdk.Stack) -> tuple[str, str]:
         key = id(stack)
         if key not in self._imported:
@@ -354,3 +334,26 @@ class WebSocketRoutes:
             )
         _stack, api_id, authorizer_id = self._imported[key]
         return api_id, authorizer_id
+
+
+def missing_connect(routes: Iterable[Route]) -> list[Violation]:
+    """CORA-R6, once per file, when the app's WebSocket route keys (``routes``, of every Lambda)
+    include no ``$connect``: without it API Gateway accepts every connection unauthenticated."""
+    websocket = [route for route in routes if route.is_websocket]
+    if not websocket or any(route.key == CONNECT for route in websocket):
+        return []
+    first_line: dict[str, int] = {}
+    for route in websocket:
+        first_line[route.filename] = min(route.line, first_line.get(route.filename, route.line))
+    keys = ", ".join(sorted({route.key for route in websocket}))
+    return [
+        Violation(
+            "CORA-R6",
+            f"{filename}:{line}",
+            f"the app declares WebSocket route keys ({keys}) but no Lambda declares $connect, "
+            "where API Gateway authorizes a WebSocket connection: add `- $connect - Client "
+            "connection` to one of their docstrings (or `[public: <reason>]` if it needs no "
+            "authorizer).",
+        )
+        for filename, line in sorted(first_line.items())
+    ]
