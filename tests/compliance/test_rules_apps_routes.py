@@ -223,6 +223,7 @@ class TestWebSocketRouteKeys:
         assert result.status is Status.NON_COMPLIANT and "route(s) chat are not in the API" in result.message
 
     def test_r1_a_key_the_docstring_does_not_declare(self) -> None:
+        typing = route("typing", auth="NONE", metadata=WEBSOCKET_METADATA)
         s = stack({"Fn": declared_keys("$connect"), "Live": ALIAS,
-                   "Integration": integration({"Ref": "Live"}), "Typing": route("typing", auth="NONE", metadata=WEBSOCKET_METADATA)})  # fmt: skip
+                   "Integration": integration({"Ref": "Live"}), "Typing": typing})  # fmt: skip
         assert run(R1, s, "Typing").status is Status.NON_COMPLIANT
