@@ -208,3 +208,19 @@ def test_connect_may_name_iam_but_no_http_authorizer(tmp_path: Path) -> None:
     )
     (violation,) = error.violations
     assert violation.code == "CORA-R3" and "[auth: iam]" in violation.message
+
+
+def test_the_nag_finding_id_is_written_as_cdk_nag_writes_it() -> None:
+    from cora_constructs.routes.websocket_api import nag_text
+
+    value = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":x:", {"Ref": "ApiId"}, "/dev/*"]]}
+    assert nag_text(value) == "arn:<AWS::Partition>:x:<ApiId>/dev/*"
+    assert nag_text({"Fn::GetAtt": ["Api", "ApiEndpoint"]}) == "<Api.ApiEndpoint>"
+
+
+def test_the_library_exports_the_websocket_constructs() -> None:
+    import cora_constructs
+    from cora_constructs.routes.websocket_api import OrgWebSocketApi, WebSocketRoutes
+
+    assert cora_constructs.OrgWebSocketApi is OrgWebSocketApi
+    assert cora_constructs.WebSocketRoutes is WebSocketRoutes
