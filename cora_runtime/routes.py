@@ -379,17 +379,18 @@ def _close(section: _Section | None, filename: str, scan: DocstringScan) -> None
                 filename,
                 section.line,
                 f"the route section {header!r} lists no route: add one line per route below it, "
-                f"like `{EXAMPLE}`, or delete the header",
+                f"like `{WEBSOCKET_EXAMPLE if section.websocket else EXAMPLE}`, or delete the header",
             )
         )
         return
     line, text = section.unreadable
+    hint = f"expected `{WEBSOCKET_EXAMPLE}`" if section.websocket else _suggestion(text)
     scan.problems.append(
         (
             filename,
             line,
             f"the route section {header!r} (line {section.line}) has no route line that can be "
-            f"read; the first line it could not read is {text!r}: {_suggestion(text)}",
+            f"read; the first line it could not read is {text!r}: {hint}",
         )
     )
 

@@ -91,6 +91,13 @@ def test_bad_route_key_lines_are_refused_with_their_line(line: str, expected: st
     assert problem[:2] == ("ws.py", 3)
 
 
+def test_an_empty_websocket_section_shows_a_route_key_line() -> None:
+    with pytest.raises(RouteDocstringError, match=r"like `- \$connect - Client connection`"):
+        parse_docstring("Routes - WebSocket:\n")
+    with pytest.raises(RouteDocstringError, match=r"expected `- \$connect - Client connection`"):
+        parse_docstring("Routes - WebSocket:\n  the socket of the app\n")
+
+
 def test_a_key_declared_twice_in_one_docstring_is_refused() -> None:
     with pytest.raises(RouteDocstringError, match="declared twice"):
         parse_docstring("Routes - WebSocket:\n- $connect - a\n- $connect - b\n")
