@@ -224,3 +224,16 @@ def test_the_library_exports_the_websocket_constructs() -> None:
 
     assert cora_constructs.OrgWebSocketApi is OrgWebSocketApi
     assert cora_constructs.WebSocketRoutes is WebSocketRoutes
+
+
+def test_connect_authorization_follows_its_tag() -> None:
+    from cora_constructs.routes.websocket_api import WebSocketRoutes
+    from cora_runtime.routes import parse_docstring
+
+    def kinds(connect_line: str) -> dict[str, tuple[str, str | None]]:
+        routes = parse_docstring(f"Routes - WebSocket:\n{connect_line}\n- chat - Chat\n")
+        return {r.key: WebSocketRoutes._authorization(r, "AUTH") for r in routes}
+
+    assert kinds("- $connect - C") == {"$connect": ("CUSTOM", "AUTH"), "chat": ("NONE", None)}
+    assert kinds("- $connect - C [auth: iam]")["$connect"] == ("AWS_IAM", None)
+    assert kinds("- $connect - C [public: kiosk]")["$connect"] == ("NONE", None)
