@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from cora_constructs import defaults, packaged
 from cora_constructs.errors import CoraValidationError
 from cora_constructs.project import ProjectContext
 from cora_constructs.stack import project_of
+
+_QUERY_PARAM = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,15 @@ class AuthorizerSettings:
     @classmethod
     def of(cls, scope: Construct) -> AuthorizerSettings:
         context = project_of(scope)
+        query_param = context.setting(defaults.CONTEXT_WS_TOKEN_QUERY_PARAM, defaults.WS_TOKEN_QUERY_PARAM)
+        if not _QUERY_PARAM.match(query_param):
+            raise CoraValidationError.single(
+                "CORA-F2",
+                f"cdk context {defaults.CONTEXT_WS_TOKEN_QUERY_PARAM}",
+                f"{query_param!r} is not a query-string parameter name: use letters, digits, '_', "
+                "'-' or '.' (default: token); the org authorizer would deny every WebSocket "
+                "handshake that carries its token in the query string.",
+            )
         return cls(
             source=authorizer_source(context),
             jwks_url=context.setting(defaults.CONTEXT_JWKS_URL, defaults.JWKS_URL),
@@ -106,9 +118,7 @@ class AuthorizerSettings:
             session_cookie_name=context.setting(
                 defaults.CONTEXT_SESSION_COOKIE, defaults.SESSION_COOKIE_NAME
             ),
-            ws_token_query_param=context.setting(
-                defaults.CONTEXT_WS_TOKEN_QUERY_PARAM, defaults.WS_TOKEN_QUERY_PARAM
-            ),
+            ws_token_query_param=query_param,
         )
 
     def environment(self) -> dict[str, str]:

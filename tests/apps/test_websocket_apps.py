@@ -237,3 +237,23 @@ def test_connect_authorization_follows_its_tag() -> None:
     assert kinds("- $connect - C") == {"$connect": ("CUSTOM", "AUTH"), "chat": ("NONE", None)}
     assert kinds("- $connect - C [auth: iam]")["$connect"] == ("AWS_IAM", None)
     assert kinds("- $connect - C [public: kiosk]")["$connect"] == ("NONE", None)
+
+
+def test_a_bad_token_query_parameter_name_fails_the_synth(tmp_path: Path) -> None:
+    root = team_project(tmp_path / "p")
+    app = new_app(tmp_path / "out", root, **{"app": "infra", "cora:wsTokenQueryParam": "to ken"})
+    with pytest.raises(CoraValidationError) as caught:
+        CoraApp(app)
+    (violation,) = caught.value.violations
+    assert (
+        violation.code == "CORA-F2" and "'to ken' is not a query-string parameter name" in violation.message
+    )
+
+
+def test_the_token_query_parameter_reaches_the_authorizer(tmp_path: Path) -> None:
+    root = team_project(tmp_path / "p")
+    templates = synth(
+        root, tmp_path / "out", context={"app": "infra", "cora:wsTokenQueryParam": "access_token"}
+    )
+    (authorizer,) = resources(templates["shop-dev-infra"], "AWS::Lambda::Function").values()
+    assert authorizer["Properties"]["Environment"]["Variables"]["WS_TOKEN_QUERY_PARAM"] == "access_token"
