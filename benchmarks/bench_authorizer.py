@@ -7,7 +7,9 @@ by environment variables exactly as in Lambda, its JWKS served over HTTP on 127.
 server and fetched once (the warm cache); then ``lambda_handler`` runs in a loop on a payload
 2.0 REQUEST event built from ``shared/fixtures/events/apiGatewayAuthorizerV2Event.json`` with a
 few cookies and the session cookie (the cookie-only request the seed is about), and on the 1.0
-event for the IAM policy answer. The parts (cookie parsing, token extraction, RS256
+event for the IAM policy answer, and on the WebSocket ``$connect`` authorizer event
+(``apiGatewayAuthorizerWebSocketEvent.json``) with the token in the Cookie header and in the
+query string (the two handshakes a browser can make). The parts (cookie parsing, token extraction, RS256
 verification) are timed alone too, and so is the bare RSA-2048 verify of ``cryptography``, the
 floor no Python authorizer goes under: on a busy machine, compare the request to that floor.
 Each figure is the best of 15 loops, in us.
@@ -177,6 +179,12 @@ def main() -> None:
         {"type": "REQUEST", "methodArn": "arn:aws:execute-api:us-east-1:1:api/test/GET/x", "headers": {}},
     )
     v1["headers"] = {**v1.get("headers", {}), "Cookie": f"theme=dark; {COOKIE}={token}"}
+    ws = load_fixture(
+        "apiGatewayAuthorizerWebSocketEvent.json",
+        {"type": "REQUEST", "methodArn": "arn:aws:execute-api:us-east-1:1:api/prod/$connect", "headers": {}},
+    )
+    ws_cookie = {**ws, "headers": {**ws.get("headers", {}), "Cookie": f"theme=dark; {COOKIE}={token}"}}
+    ws_query = {**ws, "queryStringParameters": {"token": token}}
 
     sys.path[:0] = [str(AUTHORIZER_DIR), str(LAYER_DIR)]
     with jwks_server({"keys": [jwk(key)]}) as url:
@@ -191,6 +199,8 @@ def main() -> None:
             assert handler(v2, None)["isAuthorized"] is True, "the benchmark token must be accepted"
         assert handler(v2_bearer, None)["isAuthorized"] is True
         assert handler(v1, None)["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+        for event in (ws_cookie, ws_query):
+            assert handler(event, None)["policyDocument"]["Statement"][0]["Resource"] == ws["methodArn"]
         cache = authorizer.current_authorizer().keys
         assert cache is not None and cache.fetches == 1
 
@@ -216,6 +226,8 @@ def main() -> None:
             ("lambda_handler v2, Bearer header", lambda: handler(v2_bearer, None)),
             ("lambda_handler v1 (IAM policy), token in Cookie", lambda: handler(v1, None)),
             ("lambda_handler v2, forged signature (deny + log)", lambda: handler(v2_forged, None)),
+            ("lambda_handler WebSocket $connect, token in Cookie", lambda: handler(ws_cookie, None)),
+            ("lambda_handler WebSocket $connect, token in query", lambda: handler(ws_query, None)),
         ]
         with contextlib.redirect_stdout(io.StringIO()):  # denies log one line each
             rows = per_call_us(cases, number)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from cora_constructs.functions.standard_lambda import StandardLambda
     from cora_constructs.layers.org_layer import OrgLayer, OrgLayerRef
     from cora_constructs.routes.http_api import ApiRoutes, OrgHttpApi
+    from cora_constructs.routes.websocket_api import OrgWebSocketApi, WebSocketRoutes
     from cora_constructs.stack import CoraStack
 
 __version__ = "0.2.0"
@@ -30,6 +31,8 @@ _LAZY = {
     "OrgLayerRef": "cora_constructs.layers.org_layer",
     "OrgHttpApi": "cora_constructs.routes.http_api",
     "ApiRoutes": "cora_constructs.routes.http_api",
+    "OrgWebSocketApi": "cora_constructs.routes.websocket_api",
+    "WebSocketRoutes": "cora_constructs.routes.websocket_api",
     "CoraStack": "cora_constructs.stack",
 }
 
@@ -43,9 +46,11 @@ __all__ = [
     "OrgHttpApi",
     "OrgLayer",
     "OrgLayerRef",
+    "OrgWebSocketApi",
     "StackApp",
     "StandardLambda",
     "Violation",
+    "WebSocketRoutes",
     "__version__",
 ]
 

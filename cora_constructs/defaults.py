@@ -54,6 +54,7 @@ CONTEXT_USER_ID_CLAIM = "cora:userIdClaim"
 CONTEXT_EMAIL_CLAIM = "cora:emailClaim"
 CONTEXT_NAME_CLAIM = "cora:nameClaim"
 CONTEXT_GROUPS_CLAIM = "cora:groupsClaim"
+CONTEXT_WS_TOKEN_QUERY_PARAM = "cora:wsTokenQueryParam"
 
 CONTEXT_KEYS = (
     CONTEXT_PROJECT,
@@ -77,6 +78,7 @@ CONTEXT_KEYS = (
     CONTEXT_EMAIL_CLAIM,
     CONTEXT_NAME_CLAIM,
     CONTEXT_GROUPS_CLAIM,
+    CONTEXT_WS_TOKEN_QUERY_PARAM,
 )
 """Every cdk.json context key the library reads (see the guide's settings table); the registry
 with their checks is :data:`cora_constructs.settings_check.SETTINGS` (a test keeps both equal)."""
@@ -95,6 +97,14 @@ SSM_ORG_LAYER_ARN = "org-layer-arn"
 SSM_AUTHORIZER_ARN = "authorizer-function-arn"
 SSM_API_ID = "http-api-id"
 SSM_AUTHORIZER_ID = "org-authorizer-id"
+SSM_WEBSOCKET_API_ID = "websocket/api-id"
+SSM_WEBSOCKET_AUTHORIZER_ID = "websocket/org-authorizer-id"
+SSM_WEBSOCKET_ENDPOINT = "websocket/endpoint"
+SSM_WEBSOCKET_MANAGEMENT_ENDPOINT = "websocket/management-endpoint"
+
+WS_TOKEN_QUERY_PARAM = "token"
+"""The query-string parameter the org authorizer reads a token from on a WebSocket ``$connect``
+(context ``cora:wsTokenQueryParam``): browsers cannot set headers on a WebSocket handshake."""
 
 JWKS_URL = "https://auth.example.com/.well-known/jwks.json"
 JWT_ISSUER = "https://auth.example.com/"

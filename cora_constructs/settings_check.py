@@ -202,6 +202,23 @@ def check_cookie_name(value: object, checked: Checked) -> str | None:
     return None
 
 
+QUERY_PARAM = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+"""A query-string parameter name the org authorizer reads a WebSocket handshake's token from."""
+
+
+def check_query_param(value: object, checked: Checked) -> str | None:
+    problem = _string(value, f"a query-string parameter name, e.g. {defaults.WS_TOKEN_QUERY_PARAM!r}")
+    if problem or not isinstance(value, str):
+        return problem
+    if not QUERY_PARAM.fullmatch(value):
+        return (
+            f"{value!r} is not a query-string parameter name: use up to 64 letters, digits, '_', '-' "
+            f"or '.' (default: {defaults.WS_TOKEN_QUERY_PARAM!r}); the org authorizer would deny every "
+            "WebSocket handshake that carries its token in the query string"
+        )
+    return None
+
+
 def _whole(value: object) -> int | None:
     if isinstance(value, bool):
         return None
@@ -343,6 +360,12 @@ SETTINGS: tuple[Setting, ...] = (
         defaults.SESSION_COOKIE_NAME,
         check_cookie_name,
         "the session cookie's name",
+    ),
+    Setting(
+        defaults.CONTEXT_WS_TOKEN_QUERY_PARAM,
+        defaults.WS_TOKEN_QUERY_PARAM,
+        check_query_param,
+        "the WebSocket handshake's token parameter",
     ),
     Setting(
         defaults.CONTEXT_IDENTITY_PROVIDER,

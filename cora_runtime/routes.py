@@ -1,4 +1,4 @@
-"""Route docstrings: the single source of a Lambda's HTTP routes.
+"""Route docstrings: the single source of a Lambda's HTTP routes and WebSocket route keys.
 
 A route section starts at a line that begins with ``Routes`` or ``Endpoints`` and ends with
 ``:`` (``Routes:``, ``Routes - <Category>:``, ``Endpoints:``, ``Routes (via API Gateway proxy):``)
@@ -15,6 +15,21 @@ The leading ``- `` may be left out and the separator may be an em or en dash
 and a ``/path`` is a route line either way. Express-style ``:id`` parameters are normalised to
 ``{id}``. A route section ends at the first blank line followed by a line that is not a route,
 at a line that is not indented and not a route, or at the end of the docstring.
+
+WebSocket route keys are declared the same way, in a section whose header names WebSocket
+(``Routes - WebSocket:``) or whose lines are route keys rather than ``METHOD /path``::
+
+    Routes - WebSocket:
+    - $connect - Client connection
+    - $disconnect - Client disconnection
+    - transcript - Receive a transcript segment
+
+A key is ``$connect``, ``$disconnect``, ``$default`` or a custom key, matched on the message's
+``action`` field (the API's route selection expression is ``$request.body.action``). API Gateway
+runs authorizers on ``$connect`` only, so the tags (``[public: <reason>]``, ``[auth: <name>]``)
+are accepted on ``$connect`` alone: every message rides a connection authorized there. One Lambda
+serves one API: HTTP routes and WebSocket route keys in one docstring are an error naming both
+lines. A WebSocket :class:`Route` has the method :data:`WEBSOCKET` and the key as its ``path``.
 
 Like the CORA API tracer, the module docstring is the source of routes; ``lambda_handler``'s
 docstring is read only when the module docstring has no route section. Both having one is an
@@ -38,6 +53,12 @@ from io import BytesIO
 METHODS: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 DEFAULT_AUTH = "org"
 PUBLIC = "public"
+HTTP = "http"
+WEBSOCKET = "WEBSOCKET"
+"""The method of a WebSocket route key (its ``path`` is the key itself, e.g. ``$connect``)."""
+CONNECT = "$connect"
+SPECIAL_KEYS: tuple[str, ...] = ("$connect", "$disconnect", "$default")
+WEBSOCKET_EXAMPLE = "- $connect - Client connection"
 
 EXAMPLE = "- GET /path/{id} - Description"
 """The expected shape of a route line, quoted in every error about one."""
@@ -57,6 +78,11 @@ _SEGMENT_LITERAL = re.compile(r"^[A-Za-z0-9._~@!$&'()*+,;=-]+$")
 _AUTH_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 _PARAM_NAME = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 _PATH_TOKEN = re.compile(r"(?<!\S)/[^\s:,;]*")
+_WS_LINE = re.compile(r"^(?P<key>\S+)(?:\s+[-\u2013\u2014]\s+(?P<rest>.*?)|\s+(?P<tags>\[[^\]]*\]))?\s*$")
+_CUSTOM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+_BARE_KEY = re.compile(r"^\s*(?P<body>\$[a-z]+\b.*)$")
+_KEY_LIKE = re.compile(r"^[A-Za-z0-9_.:-]+\s+[-\u2013\u2014]\s")
+_WEBSOCKET_HEADER = re.compile(r"web\s*-?\s*socket", re.IGNORECASE)
 
 ACCEPTED = (
     f"a route line is `{EXAMPLE}`, the method one of "
@@ -101,8 +127,17 @@ class Route:
 
     @property
     def key(self) -> str:
-        """The API Gateway route key, e.g. ``GET /tasks/{task_id}``."""
-        return f"{self.method} {self.path}"
+        """The API Gateway route key, e.g. ``GET /tasks/{task_id}`` or ``$connect``."""
+        return self.path if self.method == WEBSOCKET else f"{self.method} {self.path}"
+
+    @property
+    def protocol(self) -> str:
+        """``http`` for ``METHOD /path`` routes, ``websocket`` for WebSocket route keys."""
+        return "websocket" if self.method == WEBSOCKET else HTTP
+
+    @property
+    def is_websocket(self) -> bool:
+        return self.method == WEBSOCKET
 
     @property
     def shape(self) -> str:
@@ -115,7 +150,9 @@ class Route:
         return self.auth == PUBLIC
 
     def as_dict(self) -> dict[str, str | None]:
-        return {
+        """The route as plain JSON (``cora:routes`` metadata); ``protocol`` only on a WebSocket
+        route key, so the metadata of HTTP routes is what it always was."""
+        out: dict[str, str | None] = {
             "method": self.method,
             "path": self.path,
             "auth": self.auth,
@@ -123,6 +160,20 @@ class Route:
             "description": self.description,
             "category": self.category,
         }
+        if self.is_websocket:
+            out["protocol"] = self.protocol
+        return out
+
+
+def split_route_key(route_key: str) -> tuple[str, str] | None:
+    """``(METHOD, /path)`` of an HTTP route key, ``(WEBSOCKET, key)`` of a WebSocket route key
+    (``$connect``, ``chat``), None for anything else (``ANY /x`` is kept as ``(ANY, /x)``)."""
+    method, _, path = route_key.partition(" ")
+    if path.startswith("/"):
+        return method.upper(), path
+    if not path and (route_key in SPECIAL_KEYS or _CUSTOM_KEY.match(route_key)):
+        return WEBSOCKET, route_key
+    return None
 
 
 def normalise_path(path: str) -> str | None:
@@ -177,6 +228,37 @@ def _suggestion(text: str) -> str:
     return f"expected `{EXAMPLE}`: rewrite it as `- {method} {path.group(0)} - {description}`"
 
 
+def _parse_tags(rest: str, text: str, label: str) -> tuple[str, str | None, str] | str:
+    """``(auth, public_reason, description)`` from the end of a route line, or why not."""
+    auth, public_reason = DEFAULT_AUTH, None
+    tag_seen = False
+    while True:
+        tag = _TAG.search(rest)
+        if tag is None:
+            break
+        name, value = tag.group("name").lower(), tag.group("value").strip()
+        if tag_seen:
+            return f"more than one tag in {text!r}: use one of [public: <reason>] or [auth: <name>]"
+        tag_seen = True
+        if name == "public":
+            if not value:
+                return f"public route {label} has no reason: write [public: <why it needs no authorizer>]"
+            auth, public_reason = PUBLIC, value
+        elif name == "auth":
+            if not _AUTH_NAME.match(value) or value == PUBLIC:
+                return (
+                    f"authorizer name {value!r} in {text!r} is not valid: use "
+                    "[auth: <lowercase name>] (for example [auth: iam]) or [public: <reason>]"
+                )
+            auth = value
+        else:
+            return f"unknown tag [{tag.group('name')}: ...] in {text!r}; {ACCEPTED}"
+        rest = rest[: tag.start()].rstrip()
+    if "[" in rest and re.search(r"\[(public|auth)\b", rest, re.IGNORECASE):
+        return f"malformed tag in {text!r}: tags are [public: <reason>] or [auth: <name>] at the end"
+    return auth, public_reason, rest
+
+
 def _parse_route_line(body: str, text: str, filename: str, line: int, category: str | None) -> Route | str:
     """Parse one route line (``body`` without its leading ``- ``; ``text`` is the whole line,
     quoted in messages): a Route, or the message that says why it is refused."""
@@ -195,36 +277,61 @@ def _parse_route_line(body: str, text: str, filename: str, line: int, category: 
             f"invalid path {raw_path!r} in {text!r}: it must start with '/', have no "
             "empty segments or trailing '/', and balanced, unique {param} names; " + ACCEPTED
         )
-    auth, public_reason = DEFAULT_AUTH, None
-    tag_seen = False
-    while True:
-        tag = _TAG.search(rest)
-        if tag is None:
-            break
-        name, value = tag.group("name").lower(), tag.group("value").strip()
-        if tag_seen:
-            return f"more than one tag in {text!r}: use one of [public: <reason>] or [auth: <name>]"
-        tag_seen = True
-        if name == "public":
-            if not value:
-                return (
-                    f"public route {method} {path} has no reason: write "
-                    "[public: <why it needs no authorizer>]"
-                )
-            auth, public_reason = PUBLIC, value
-        elif name == "auth":
-            if not _AUTH_NAME.match(value) or value == PUBLIC:
-                return (
-                    f"authorizer name {value!r} in {text!r} is not valid: use "
-                    "[auth: <lowercase name>] (for example [auth: iam]) or [public: <reason>]"
-                )
-            auth = value
-        else:
-            return f"unknown tag [{tag.group('name')}: ...] in {text!r}; {ACCEPTED}"
-        rest = rest[: tag.start()].rstrip()
-    if "[" in rest and re.search(r"\[(public|auth)\b", rest, re.IGNORECASE):
-        return f"malformed tag in {text!r}: tags are [public: <reason>] or [auth: <name>] at the end"
+    tags = _parse_tags(rest, text, f"{method} {path}")
+    if isinstance(tags, str):
+        return tags
+    auth, public_reason, rest = tags
     return Route(method, path, rest, auth, public_reason, category, filename, line)
+
+
+def _parse_websocket_line(
+    body: str, text: str, filename: str, line: int, category: str | None
+) -> Route | str:
+    """Parse one WebSocket route key line (``$connect - Client connection``)."""
+    match = _WS_LINE.match(body.strip())
+    if match is None:
+        return f"cannot read WebSocket route line {text!r}: expected `{WEBSOCKET_EXAMPLE}`"
+    key = match.group("key")
+    rest = (match.group("rest") or match.group("tags") or "").strip()
+    if key.startswith("$"):
+        if key not in SPECIAL_KEYS:
+            return (
+                f"unknown WebSocket route key {key!r} in {text!r}: the keys starting with '$' are "
+                f"{', '.join(SPECIAL_KEYS)}; a custom key (matched on the message's action field) "
+                "has no '$'"
+            )
+    elif not _CUSTOM_KEY.match(key):
+        return (
+            f"invalid WebSocket route key {key!r} in {text!r}: a custom key is up to 128 letters, "
+            f"digits, '_', '.', ':' or '-' (the message's action field), or one of {', '.join(SPECIAL_KEYS)}"
+        )
+    tags = _parse_tags(rest, text, key)
+    if isinstance(tags, str):
+        return tags
+    auth, public_reason, description = tags
+    if key != CONNECT and (auth != DEFAULT_AUTH or public_reason is not None):
+        return (
+            f"{text!r} tags {key}, but API Gateway authorizes a WebSocket connection on $connect "
+            "only and every message rides it: move the tag to the $connect line"
+        )
+    return Route(WEBSOCKET, key, description, auth, public_reason, category, filename, line)
+
+
+def _parse_line(body: str, text: str, filename: str, line: int, section: _Section) -> Route | str:
+    """A route or route key line: ``METHOD /path`` lines are HTTP routes wherever they are; the
+    lines of a WebSocket section, and ``$key`` lines anywhere, are WebSocket route keys."""
+    first = body.strip().split(maxsplit=1)
+    http = len(first) == 2 and first[0].upper() in _CANDIDATE_METHODS and first[1].startswith("/")
+    if not http and (section.websocket or body.lstrip().startswith("$")):
+        section.websocket = True
+        return _parse_websocket_line(body, text, filename, line, section.category)
+    parsed = _parse_route_line(body, text, filename, line, section.category)
+    if isinstance(parsed, str) and not http and _KEY_LIKE.match(body.strip()):
+        parsed += (
+            "; if it is a WebSocket route key, list it under a `Routes - WebSocket:` header "
+            f"(`{WEBSOCKET_EXAMPLE}`)"
+        )
+    return parsed
 
 
 def _route_body(raw: str) -> str | None:
@@ -235,6 +342,9 @@ def _route_body(raw: str) -> str | None:
     bare = _BARE_ROUTE.match(raw)
     if bare is not None and bare.group("method").upper() in _CANDIDATE_METHODS:
         return bare.group("body")
+    key = _BARE_KEY.match(raw)
+    if key is not None and key.group("body").split()[0] in SPECIAL_KEYS:
+        return key.group("body")
     return None
 
 
@@ -246,6 +356,7 @@ class _Section:
     routes: int = 0
     problems: int = 0
     unreadable: tuple[int, str] | None = None
+    websocket: bool = False
 
 
 @dataclass
@@ -268,17 +379,18 @@ def _close(section: _Section | None, filename: str, scan: DocstringScan) -> None
                 filename,
                 section.line,
                 f"the route section {header!r} lists no route: add one line per route below it, "
-                f"like `{EXAMPLE}`, or delete the header",
+                f"like `{WEBSOCKET_EXAMPLE if section.websocket else EXAMPLE}`, or delete the header",
             )
         )
         return
     line, text = section.unreadable
+    hint = f"expected `{WEBSOCKET_EXAMPLE}`" if section.websocket else _suggestion(text)
     scan.problems.append(
         (
             filename,
             line,
             f"the route section {header!r} (line {section.line}) has no route line that can be "
-            f"read; the first line it could not read is {text!r}: {_suggestion(text)}",
+            f"read; the first line it could not read is {text!r}: {hint}",
         )
     )
 
@@ -295,7 +407,7 @@ def scan_docstring(text: str, filename: str = "<docstring>", first_line: int = 1
             _close(section, filename, scan)
             category_match = _CATEGORY.match(header.group("rest"))
             category = category_match.group("category") if category_match else None
-            section = _Section(raw, line_no, category)
+            section = _Section(raw, line_no, category, websocket=bool(_WEBSOCKET_HEADER.search(raw)))
             scan.sections.append(line_no)
             blank_run = False
             continue
@@ -306,7 +418,7 @@ def scan_docstring(text: str, filename: str = "<docstring>", first_line: int = 1
             continue
         body = _route_body(raw)
         if body is not None:
-            parsed = _parse_route_line(body, raw.strip(), filename, line_no, section.category)
+            parsed = _parse_line(body, raw.strip(), filename, line_no, section)
             if isinstance(parsed, str):
                 scan.problems.append((filename, line_no, parsed))
                 section.problems += 1
@@ -332,10 +444,34 @@ def parse_docstring(text: str, filename: str = "<docstring>", first_line: int = 
     readable route, and every duplicate.
     """
     scan = scan_docstring(text, filename, first_line)
-    problems = scan.problems + _duplicates(scan.routes)
+    problems = scan.problems + _duplicates(scan.routes) + _mixed(scan.routes)
     if problems:
         raise RouteDocstringError(problems)
     return scan.routes
+
+
+def _mixed(routes: Iterable[Route]) -> list[tuple[str, int, str]]:
+    """HTTP routes and WebSocket route keys in one Lambda: one problem per line of the kind
+    declared second, naming the first line of the other kind."""
+    routes = list(routes)
+    http = [r for r in routes if not r.is_websocket]
+    websocket = [r for r in routes if r.is_websocket]
+    if not http or not websocket:
+        return []
+    first_http, first_ws = http[0], websocket[0]
+    later = websocket if first_http.line <= first_ws.line else http
+    other = first_http if later is websocket else first_ws
+    return [
+        (
+            route.filename,
+            route.line,
+            f"{route.key} is {'a WebSocket route key' if route.is_websocket else 'an HTTP route'} but this "
+            f"Lambda also declares {'HTTP routes' if route.is_websocket else 'WebSocket route keys'} "
+            f"({other.key} at {other.filename}:{other.line}): a Lambda serves one API, the HTTP API "
+            "or the WebSocket API; move the WebSocket route keys to a Lambda of their own",
+        )
+        for route in later
+    ]
 
 
 def _duplicates(routes: Iterable[Route]) -> list[tuple[str, int, str]]:
@@ -454,6 +590,7 @@ def parse_source(source: str | bytes, filename: str = "<source>") -> list[Route]
     else:
         chosen, problems = handler, list(handler.problems)
     problems.extend(_duplicates(chosen.routes))
+    problems.extend(_mixed(chosen.routes))
     if problems:
         raise RouteDocstringError(problems)
     return chosen.routes

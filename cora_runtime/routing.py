@@ -34,6 +34,19 @@ Dispatch of a payload 2.0 (HTTP API) or 1.0 (REST API) proxy event:
   traceback, the exception text never sent to the client;
 - an event that is not an HTTP proxy event -> 400.
 
+Dispatch of a WebSocket event (a module whose docstring declares WebSocket route keys, see
+:mod:`cora_runtime.routes`; handlers are registered the same way, ``@router.route("$connect")``):
+
+- the handler of the event's ``requestContext.routeKey`` runs, else the ``$default`` handler when
+  one is declared, else the answer is 404; :attr:`Request.route_key`, :attr:`Request.connection_id`
+  and :attr:`Request.event_type` (``CONNECT``, ``MESSAGE``, ``DISCONNECT``) say what arrived, and
+  :meth:`Request.json` reads a message's body;
+- a handler's return value: ``None`` -> 200 (on ``$connect``, a 2xx accepts the connection and
+  anything else refuses it), otherwise as for HTTP; errors as for HTTP. API Gateway sends the
+  answer of a message route to the client only when the route has a route response, which the
+  WebSocket API of cora-constructs does not configure: talk back with
+  :func:`cora_runtime.websocket.post_to_connection`.
+
 Errors use the shape documented in :mod:`cora_runtime.responses`:
 ``{"error": {"code": ..., "message": ..., "request_id": ...}}``.
 """
@@ -55,12 +68,21 @@ from urllib.parse import parse_qs, unquote
 from cora_runtime.cookies import parse_cookies
 from cora_runtime.identity import Caller, caller_of
 from cora_runtime.responses import HTTPError, Response, error_response, json_response
-from cora_runtime.routes import METHODS, Route, RouteDocstringError, normalise_path, parse_docstring
+from cora_runtime.routes import (
+    METHODS,
+    WEBSOCKET,
+    Route,
+    RouteDocstringError,
+    normalise_path,
+    parse_docstring,
+    split_route_key,
+)
 
 Handler = Callable[["Request"], object]
 F = TypeVar("F", bound=Handler)
 
 _NOT_HTTP = "this Lambda answers API Gateway HTTP proxy events (payload 1.0 or 2.0)"
+_NOT_WEBSOCKET = "this Lambda answers API Gateway WebSocket events (requestContext.routeKey)"
 
 
 class RouterError(RouteDocstringError):
@@ -115,6 +137,24 @@ class Request:
     @property
     def request_id(self) -> str | None:
         value = _dict(self.event.get("requestContext")).get("requestId")
+        return value if isinstance(value, str) else None
+
+    @property
+    def route_key(self) -> str | None:
+        """The WebSocket route key of the event (``$connect``, ``chat``), else None."""
+        value = _dict(self.event.get("requestContext")).get("routeKey")
+        return value if isinstance(value, str) else None
+
+    @property
+    def connection_id(self) -> str | None:
+        """The WebSocket connection the event belongs to, else None."""
+        value = _dict(self.event.get("requestContext")).get("connectionId")
+        return value if isinstance(value, str) else None
+
+    @property
+    def event_type(self) -> str | None:
+        """``CONNECT``, ``MESSAGE`` or ``DISCONNECT`` for a WebSocket event, else None."""
+        value = _dict(self.event.get("requestContext")).get("eventType")
         return value if isinstance(value, str) else None
 
     @property
@@ -345,33 +385,41 @@ class Router:
                     )
                 ]
             )
+        self.websocket = self.routes[0].is_websocket
         self._by_key: dict[str, Route] = {r.key: r for r in self.routes}
         self._handlers: dict[str, Handler] = {}
         self._templates: dict[str, _Template] = {}
         for route in self.routes:
-            self._templates.setdefault(route.path, _template(route.path))
+            if not route.is_websocket:
+                self._templates.setdefault(route.path, _template(route.path))
         self._ordered: list[_Template] = []
+        self._ready = False
 
     def route(self, key: str) -> Callable[[F], F]:
-        """Register the decorated function for the documented route ``key`` (``"GET /a/{id}"``)."""
+        """Register the decorated function for the documented route ``key`` (``"GET /a/{id}"``,
+        or a WebSocket route key such as ``"$connect"``)."""
 
         def register(func: F) -> F:
             code = getattr(func, "__code__", None)
             line = code.co_firstlineno if code is not None else 0
             name = getattr(func, "__name__", repr(func))
-            method, _, raw_path = key.strip().partition(" ")
-            path = normalise_path(raw_path.strip())
-            if method not in METHODS or path is None:
+            words = key.split()
+            parts = split_route_key(" ".join(words))
+            if parts is None or words[0] not in (*METHODS, parts[1]):
+                parts = ("", "")  # lower-case methods are not route keys either
+            method, raw_path = parts
+            path = raw_path if method == WEBSOCKET else normalise_path(raw_path)
+            if (method not in METHODS and method != WEBSOCKET) or path is None:
                 raise RouterError(
                     [
                         (
                             self.filename,
                             line,
-                            f"{name}: {key!r} is not a route key like 'GET /tasks/{{task_id}}'",
+                            f"{name}: {key!r} is not a route key like 'GET /tasks/{{task_id}}' or '$connect'",
                         )
                     ]
                 )
-            full = f"{method} {path}"
+            full = path if method == WEBSOCKET else f"{method} {path}"
             if full not in self._by_key:
                 documented = ", ".join(sorted(self._by_key))
                 raise RouterError(
@@ -407,8 +455,10 @@ class Router:
                 for r in missing
             )
         for route in self.routes:
-            self._templates[route.path].handlers[route.method] = (route, self._handlers[route.key])
+            if not route.is_websocket:
+                self._templates[route.path].handlers[route.method] = (route, self._handlers[route.key])
         self._ordered = sorted(self._templates.values(), key=lambda t: t.rank)
+        self._ready = True
 
         def lambda_handler(event: Any, context: Any = None) -> dict[str, Any]:
             return self.dispatch(event, context)
@@ -418,8 +468,10 @@ class Router:
     def dispatch(self, event: Any, context: Any = None) -> dict[str, Any]:
         """Answer one proxy event (see the module docstring); never raises once
         :meth:`handler` has validated the routes."""
-        if not self._ordered:
+        if not self._ready:
             raise RuntimeError("call router.handler() before dispatching")
+        if self.websocket:
+            return self._dispatch_websocket(event, context)
         version = "1.0"
         head = False
         request_id: str | None = None
@@ -469,6 +521,42 @@ class Router:
         if head:
             response = response.without_body()
         return response.to_lambda(version)
+
+    def _dispatch_websocket(self, event: Any, context: Any) -> dict[str, Any]:
+        """Answer one WebSocket event on its ``requestContext.routeKey`` (``$default`` as the
+        fallback when declared); never raises."""
+        request_id: str | None = None
+        route: Route | None = None
+        try:
+            request_context = _dict(event.get("requestContext")) if isinstance(event, dict) else {}
+            rid = request_context.get("requestId")
+            request_id = rid if isinstance(rid, str) else None
+            route_key = request_context.get("routeKey")
+            if not isinstance(event, dict) or not isinstance(route_key, str):
+                raise HTTPError(400, _NOT_WEBSOCKET)
+            route = self._by_key.get(route_key) or self._by_key.get("$default")
+            if route is None:
+                raise HTTPError(404, f"no handler for the route key {route_key[:200]!r}")
+            request = Request(event, method=WEBSOCKET, path=route_key, route=route, context=context)
+            result = self._handlers[route.key](request)
+            response = Response(200) if result is None else _to_response(result)
+        except HTTPError as exc:
+            response = error_response(
+                exc.status, exc.message, code=exc.code, request_id=request_id, headers=exc.headers
+            )
+        except Exception as exc:
+            log_json(
+                "ERROR",
+                "unhandled exception in handler",
+                route=route.key if route is not None else None,
+                request_id=request_id,
+                aws_request_id=getattr(context, "aws_request_id", None),
+                error_type=type(exc).__name__,
+                error=str(exc),
+                traceback=traceback.format_exc(),
+            )
+            response = error_response(500, "internal error", request_id=request_id)
+        return response.to_lambda("1.0")
 
     def _resolve(
         self,

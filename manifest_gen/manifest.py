@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TypeAlias
 
 from manifest_gen.generated import JSON_MARKER_KEY, MARKER, GeneratedFile
-from manifest_gen.model import EXPECTED_RUNTIME, MANIFEST_PATH, ProductionLambda
+from manifest_gen.model import EXPECTED_RUNTIME, MANIFEST_PATH, ProductionLambda, Route
 
 _STRING = json.encoder.encode_basestring  # the C string encoder json.dumps uses
 SCHEMA_RESOURCE = "lambda_workflow_manifest.schema.json"
@@ -89,6 +89,20 @@ def manifest_schema() -> dict[str, JsonValue]:
     return schema
 
 
+def _route(route: Route) -> dict[str, JsonValue]:
+    entry: dict[str, JsonValue] = {
+        "method": route.method,
+        "path": route.path,
+        "auth": route.auth,
+        "public_reason": route.public_reason,
+        "description": route.description,
+        "category": route.category,
+    }
+    if route.protocol != "http":  # HTTP entries stay as they were: no drift on upgrade
+        entry["protocol"] = route.protocol
+    return entry
+
+
 def _entry(fn: ProductionLambda) -> dict[str, JsonValue]:
     entry: dict[str, JsonValue] = {
         "function_name": fn.function_name,
@@ -101,17 +115,7 @@ def _entry(fn: ProductionLambda) -> dict[str, JsonValue]:
         "handler": fn.handler,
         "layers": list(fn.layers),
         "dependency_files": list(fn.dependency_files),
-        "routes": [
-            {
-                "method": route.method,
-                "path": route.path,
-                "auth": route.auth,
-                "public_reason": route.public_reason,
-                "description": route.description,
-                "category": route.category,
-            }
-            for route in fn.routes
-        ],
+        "routes": [_route(route) for route in fn.routes],
     }
     if fn.source_package:
         entry["source_package"] = fn.source_package

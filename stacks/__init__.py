@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from stacks.module import TableModuleStack
+from typing import Any
 
-MODULE_STACKS = {module: TableModuleStack for module in ("documents", "projects", "tracker")}
+from stacks.module import TableModuleStack
+from stacks.notifications import ConnectionsModuleStack
+
+MODULE_STACKS: dict[str, Any] = {
+    **{module: TableModuleStack for module in ("documents", "projects", "tracker")},
+    "notifications": ConnectionsModuleStack,
+}
 """Module name -> its ModuleStack subclass, passed to the library's StackApp."""

@@ -31,8 +31,10 @@ from cora_constructs.compliance.plugin import CoraChecks
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.project import find_project_root
 from cora_constructs.routes.http_api import ApiRoutes
+from cora_constructs.routes.websocket_api import WebSocketRoutes, missing_connect
 from cora_constructs.settings_check import SettingsReport, check_settings
 from cora_constructs.stack import project_of, record_synthesized_apps
+from cora_runtime.routes import Route, RouteDocstringError, parse_file
 
 RESERVED_STACK_PARTS = ("infra", "api")
 ModuleStackFactory = Callable[..., ModuleStack]
@@ -49,6 +51,9 @@ class InfraApp:
 
 class StackApp:
     """The stack app (``{project}-stack``): the shared HTTP API and one stack per module.
+
+    When some module declares WebSocket route keys, the api stack also holds the WebSocket API
+    (:mod:`cora_constructs.routes.websocket_api`) and those Lambdas are wired to it.
 
     Modules are discovered from ``packages/module-*/backend/lambdas/*/lambda_function.py``
     (context ``cora:modules`` changes the pattern). Each module gets a :class:`ModuleStack`,
@@ -69,11 +74,25 @@ class StackApp:
         settings = AppSettings.from_project(project)
         pattern = project.setting(defaults.CONTEXT_MODULES, defaults.MODULES_GLOB)
         lambdas = discover_module_lambdas(project.root, pattern)
-        self.api_stack = ApiStack(app, naming.stack_name(settings.project, settings.environment, "api"))
+        declared = [route for item in lambdas for route in _declared_routes(item.source)]
+        websocket = any(route.is_websocket for route in declared)
+        self.api_stack = ApiStack(
+            app, naming.stack_name(settings.project, settings.environment, "api"), websocket=websocket
+        )
+        self.websocket_routes = (
+            WebSocketRoutes(
+                api_id_parameter=settings.websocket_api_id_parameter,
+                authorizer_id_parameter=settings.websocket_authorizer_id_parameter,
+                stage_name=settings.websocket_stage,
+            )
+            if websocket
+            else None
+        )
         self.routes = ApiRoutes(
             api_id_parameter=settings.api_id_parameter,
             authorizer_id_parameter=settings.authorizer_id_parameter,
             authorizers=dict(authorizers or {}),
+            websocket=self.websocket_routes,
         )
         self.stacks: list[cdk.Stack] = [self.api_stack]
         self.modules: dict[str, ModuleStack] = {}
@@ -116,8 +135,19 @@ class StackApp:
             stack.add_stack_dependency(self.api_stack, reason="routes attach to the shared HTTP API")
             self.modules[module] = stack
             self.stacks.append(stack)
+        problems += missing_connect(declared)
         if problems:
             raise CoraValidationError(problems)
+
+
+def _declared_routes(source: Path) -> list[Route]:
+    """The routes the Lambda in ``source`` declares, read before any stack is built (so the api
+    stack knows whether it needs the WebSocket API); a docstring that does not parse is reported
+    by its StandardLambda, not here."""
+    try:
+        return parse_file(str(source / defaults.HANDLER_FILE))
+    except (RouteDocstringError, OSError):
+        return []
 
 
 class CoraApp:

@@ -11,6 +11,8 @@
   org authorizer's settings; ``cora:identityProvider``, ``cora:userIdClaim`` (``sub``),
   ``cora:emailClaim`` (``email``), ``cora:nameClaim`` (``name``), ``cora:groupsClaim``
   (``groups``): which claims fill its identity contract;
+- ``cora:jwksUrl``, ``cora:jwtIssuer``, ``cora:jwtAudience``, ``cora:sessionCookieName``,
+  ``cora:wsTokenQueryParam`` (``token``): the org authorizer's settings;
 - ``cora:layerCache`` (``~/.cache/cora-constructs/layers``) and ``cora:wheelhouse`` (none):
   where layer bundles are cached, and a folder of wheels for offline builds.
 """
@@ -25,6 +27,7 @@ from constructs import Construct
 from cora_constructs import defaults, packaged
 from cora_constructs.errors import CoraValidationError
 from cora_constructs.project import ProjectContext
+from cora_constructs.settings_check import QUERY_PARAM
 from cora_constructs.stack import project_of
 
 
@@ -64,6 +67,27 @@ class AppSettings:
     def authorizer_id_parameter(self) -> str:
         return self.parameter(defaults.SSM_AUTHORIZER_ID)
 
+    @property
+    def websocket_api_id_parameter(self) -> str:
+        return self.parameter(defaults.SSM_WEBSOCKET_API_ID)
+
+    @property
+    def websocket_authorizer_id_parameter(self) -> str:
+        return self.parameter(defaults.SSM_WEBSOCKET_AUTHORIZER_ID)
+
+    @property
+    def websocket_endpoint_parameter(self) -> str:
+        return self.parameter(defaults.SSM_WEBSOCKET_ENDPOINT)
+
+    @property
+    def websocket_management_endpoint_parameter(self) -> str:
+        return self.parameter(defaults.SSM_WEBSOCKET_MANAGEMENT_ENDPOINT)
+
+    @property
+    def websocket_stage(self) -> str:
+        """The WebSocket API's stage: the environment (``wss://.../dev``)."""
+        return self.environment
+
 
 @dataclass(frozen=True)
 class AuthorizerSettings:
@@ -80,10 +104,20 @@ class AuthorizerSettings:
     email_claim: str = defaults.EMAIL_CLAIM
     name_claim: str = defaults.NAME_CLAIM
     groups_claim: str = defaults.GROUPS_CLAIM
+    ws_token_query_param: str = defaults.WS_TOKEN_QUERY_PARAM
 
     @classmethod
     def of(cls, scope: Construct) -> AuthorizerSettings:
         context = project_of(scope)
+        query_param = context.setting(defaults.CONTEXT_WS_TOKEN_QUERY_PARAM, defaults.WS_TOKEN_QUERY_PARAM)
+        if not QUERY_PARAM.fullmatch(query_param):
+            raise CoraValidationError.single(
+                "CORA-F2",
+                f"cdk context {defaults.CONTEXT_WS_TOKEN_QUERY_PARAM}",
+                f"{query_param!r} is not a query-string parameter name: use letters, digits, '_', "
+                "'-' or '.' (default: token); the org authorizer would deny every WebSocket "
+                "handshake that carries its token in the query string.",
+            )
         return cls(
             source=authorizer_source(context),
             jwks_url=context.setting(defaults.CONTEXT_JWKS_URL, defaults.JWKS_URL),
@@ -98,6 +132,7 @@ class AuthorizerSettings:
             email_claim=context.setting(defaults.CONTEXT_EMAIL_CLAIM, defaults.EMAIL_CLAIM),
             name_claim=context.setting(defaults.CONTEXT_NAME_CLAIM, defaults.NAME_CLAIM),
             groups_claim=context.setting(defaults.CONTEXT_GROUPS_CLAIM, defaults.GROUPS_CLAIM),
+            ws_token_query_param=query_param,
         )
 
     def environment(self) -> dict[str, str]:
@@ -112,6 +147,7 @@ class AuthorizerSettings:
             "EMAIL_CLAIM": self.email_claim,
             "NAME_CLAIM": self.name_claim,
             "GROUPS_CLAIM": self.groups_claim,
+            "WS_TOKEN_QUERY_PARAM": self.ws_token_query_param,
         }
         if self.identity_provider:
             # Unset, the authorizer names the provider after the issuer (okta, clerk or oidc).

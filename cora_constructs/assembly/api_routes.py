@@ -1,4 +1,8 @@
-"""The HTTP API routes of a cloud assembly, as API Gateway will get them (plain JSON, no aws_cdk).
+"""The API routes of a cloud assembly, as API Gateway will get them (plain JSON, no aws_cdk).
+
+HTTP API routes and WebSocket API route keys alike: a WebSocket route has the method
+``WEBSOCKET`` and its key as the path; only ``$connect`` carries an authorizer, the other keys
+ride the connection (their auth reads ``via $connect``).
 
 Every ``AWS::ApiGatewayV2::Route`` resource is read with its route key, authorization and the
 function its integration invokes (Route ``Target`` -> Integration ``IntegrationUri`` -> the
@@ -15,16 +19,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cora_constructs.assembly.model import ProductionLambda
+from cora_constructs.assembly.model import WEBSOCKET, ProductionLambda
 
 AUTHORIZER = "AWS::ApiGatewayV2::Authorizer"
 ORG_AUTHORIZER_NAME = "org-authorizer"
 ORG_AUTHORIZER_PARAMETER = "/org-authorizer-id"
+CONNECT = "$connect"
+VIA_CONNECT = "via $connect"
+"""The auth of a WebSocket message route: API Gateway authorizes the connection on ``$connect``."""
 
 
 @dataclass(frozen=True, slots=True)
 class ApiRoute:
-    """One route resource: ``auth`` is ``org``, ``public``, ``iam``, ``jwt`` or ``custom``."""
+    """One route resource: ``auth`` is ``org``, ``public``, ``iam``, ``jwt``, ``custom``, or
+    ``via $connect`` for a WebSocket route key other than ``$connect``."""
 
     stack: str
     construct_path: str
@@ -57,7 +65,9 @@ def read_api_routes(cdk_out: Path) -> list[ApiRoute]:
                     construct_path=stack.path_of(route.logical_id),
                     method=method,
                     path=path,
-                    auth=_auth(properties, stack.resources, stack.parameters),
+                    auth=VIA_CONNECT
+                    if method == WEBSOCKET and path != CONNECT
+                    else _auth(properties, stack.resources, stack.parameters),
                     public_reason=reason if isinstance(reason, str) else None,
                     function_name=_function_name(stack.resources, route.target.function)
                     if route.target
@@ -116,8 +126,18 @@ class RouteRow:
     public_reason: str | None
     description: str
 
+    @property
+    def protocol(self) -> str:
+        return "websocket" if self.method == WEBSOCKET else "http"
+
+    @property
+    def route_key(self) -> str:
+        return self.path if self.method == WEBSOCKET else f"{self.method} {self.path}"
+
     def as_dict(self) -> dict[str, str | None]:
         return {
+            "protocol": self.protocol,
+            "route_key": self.route_key,
             "path": self.path,
             "method": self.method,
             "module": self.module,
@@ -149,7 +169,8 @@ def route_table(
     for route in api_routes:
         fn = by_name.get(route.function_name or "")
         doc = declared.get((route.function_name or "", route.method, route.path))
-        where = f"{route.method} {route.path} ({route.stack}, {route.construct_path})"
+        key = route.path if route.method == WEBSOCKET else f"{route.method} {route.path}"
+        where = f"{key} ({route.stack}, {route.construct_path})"
         if fn is None:
             target = route.function_name or "a target that is not a StandardLambda of this app"
             problems.append(
@@ -164,7 +185,7 @@ def route_table(
         else:
             served.add((fn.function_name, route.method, route.path))
             expected = doc[1].auth
-            if not _same_auth(expected, route.auth):
+            if route.auth != VIA_CONNECT and not _same_auth(expected, route.auth):
                 problems.append(
                     f"{where}: the docstring asks for auth {expected!r} but the API route has "
                     f"{route.auth!r}: wire it with ApiRoutes so the route gets the declared authorizer."
@@ -186,10 +207,10 @@ def route_table(
     for (name, method, path), (fn, _route) in sorted(declared.items()):
         if (name, method, path) not in served:
             problems.append(
-                f"{method} {path} is declared by {fn.lambda_dir} ({name}) but no API route serves it: "
+                f"{_route.key} is declared by {fn.lambda_dir} ({name}) but no API route serves it: "
                 "wire the function with ApiRoutes(...).add(function) (the library's StackApp does)."
             )
-    rows.sort(key=lambda r: (r.path, r.method, r.function_name))
+    rows.sort(key=lambda r: (r.method == WEBSOCKET, r.path, r.method, r.function_name))
     return rows, problems
 
 

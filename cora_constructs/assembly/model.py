@@ -17,9 +17,14 @@ def deploy_workflow_path(function_name: str) -> str:
     return f"{WORKFLOWS_DIR}/lambda-{function_name}-deploy.yml"
 
 
+WEBSOCKET = "WEBSOCKET"
+"""The method of a WebSocket route key (``cora_runtime.routes.WEBSOCKET``); its path is the key."""
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
-    """One HTTP route of a Lambda, as its ``cora:routes`` metadata declares it."""
+    """One route of a Lambda, as its ``cora:routes`` metadata declares it: an HTTP route
+    (``GET``, ``/tasks``) or a WebSocket route key (``WEBSOCKET``, ``$connect``)."""
 
     method: str
     path: str
@@ -27,6 +32,15 @@ class Route:
     public_reason: str | None
     description: str
     category: str | None
+
+    @property
+    def protocol(self) -> str:
+        return "websocket" if self.method == WEBSOCKET else "http"
+
+    @property
+    def key(self) -> str:
+        """The API Gateway route key: ``GET /tasks`` or ``$connect``."""
+        return self.path if self.method == WEBSOCKET else f"{self.method} {self.path}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TypeAlias
 
 from cora_constructs.assembly.errors import CloudAssemblyError
-from cora_constructs.assembly.model import ProductionLambda, Route
+from cora_constructs.assembly.model import WEBSOCKET, ProductionLambda, Route
+from cora_runtime.routes import split_route_key
 
 STACK_ARTIFACT = "aws:cloudformation:stack"
 NESTED_ASSEMBLY_ARTIFACT = "cdk:cloud-assembly"
@@ -317,7 +318,9 @@ def _routes(metadata: Mapping[str, object], fail: _Fail) -> tuple[Route, ...]:
         reason, category = item.get("public_reason"), item.get("category")
         if not isinstance(method, str) or not _METHOD.match(method):
             fail(f"{label}.method must be an upper-case HTTP method, got {method!r}")
-        elif not isinstance(path, str) or not path.startswith("/"):
+        elif method == WEBSOCKET and (not isinstance(path, str) or split_route_key(path) != (method, path)):
+            fail(f"{label}.path must be a WebSocket route key ($connect, chat), got {path!r}")
+        elif method != WEBSOCKET and (not isinstance(path, str) or not path.startswith("/")):
             fail(f"{label}.path must be a string starting with '/', got {path!r}")
         elif not isinstance(auth, str) or not auth:
             fail(f"{label}.auth must be a non-empty string, got {auth!r}")

@@ -8,15 +8,17 @@ authorization failures). Each function and route also gets a row with a status p
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Protocol
 
-from cora_constructs.assembly.model import Route
+from cora_constructs.assembly.model import WEBSOCKET, Route
 from cora_constructs.audit.model import (
     CODE_HASH_TAG,
     CORA_TAG_PREFIX,
     LIVE_ALIAS,
     ORG_AUTHORIZER_NAME,
     SSM_ORG_LAYER_ARN,
+    SSM_WEBSOCKET_AUTHORIZER_ID,
     AuditReport,
     Check,
     DeployedApi,
@@ -34,6 +36,7 @@ from cora_constructs.audit.model import (
 PUBLIC_AUTH = "public"
 ORG_AUTH = "org"
 IAM_AUTH = "iam"
+CONNECT = "$connect"
 _LAMBDA_ARN = re.compile(
     r"arn:[\w-]+:lambda:[\w-]+:\d+:function:(?P<name>[A-Za-z0-9_-]+)(?::(?P<qualifier>[\w$-]+))?"
 )
@@ -275,7 +278,11 @@ def _unmanaged(
 
 
 def _routes(expected: ExpectedState, deployed: DeployedState, findings: list[Finding]) -> list[RouteRow]:
-    declared = [(fn, route) for fn in expected.functions for route in fn.routes]
+    return _http_routes(expected, deployed, findings) + _websocket_routes(expected, deployed, findings)
+
+
+def _http_routes(expected: ExpectedState, deployed: DeployedState, findings: list[Finding]) -> list[RouteRow]:
+    declared = [(fn, route) for fn in expected.functions for route in fn.routes if route.protocol == "http"]
     api = deployed.api
     if api is None:
         if declared or expected.check_undocumented_routes:
@@ -344,6 +351,101 @@ def _routes(expected: ExpectedState, deployed: DeployedState, findings: list[Fin
                 )
             )
     return rows
+
+
+def _websocket_routes(
+    expected: ExpectedState, deployed: DeployedState, findings: list[Finding]
+) -> list[RouteRow]:
+    """The WebSocket route keys: each in the WebSocket API, integrated with its function's live
+    alias, ``$connect`` behind the org authorizer (or public / IAM as its docstring says)."""
+    declared = [
+        (fn, route) for fn in expected.functions for route in fn.routes if route.protocol == "websocket"
+    ]
+    if not declared:
+        return []
+    api = deployed.websocket_api
+    if api is None:
+        findings.append(
+            Finding(
+                Check.INFRA,
+                Status.MISSING,
+                expected.websocket_api_name,
+                f"WebSocket API ({deployed.websocket_api_lookup})",
+                "the WebSocket API is not deployed: no route key can be checked",
+                "deploy the stack app's API stack (`cdk deploy -c app=stack`), which creates the "
+                "WebSocket API when a module declares route keys and writes its id to SSM",
+            )
+        )
+        not_checked = dict.fromkeys((Check.ROUTE, Check.AUTHORIZER, Check.INTEGRATION), Status.NOT_CHECKED)
+        return [_route_row(fn, route, dict(not_checked)) for fn, route in declared]
+    org_connect = any(route.path == CONNECT and route.auth == ORG_AUTH for _fn, route in declared)
+    if deployed.websocket_authorizer_id is None and org_connect:
+        findings.append(
+            Finding(
+                Check.INFRA,
+                Status.MISSING,
+                ORG_AUTHORIZER_NAME,
+                f"WebSocket API {api.name} ({api.api_id})",
+                f"the org authorizer is not found (no SSM parameter "
+                f"{expected.parameter(SSM_WEBSOCKET_AUTHORIZER_ID)} naming an authorizer of the API, "
+                f"and no authorizer named {ORG_AUTHORIZER_NAME}): $connect cannot be authorized",
+                "deploy the stack app's API stack (`cdk deploy -c app=stack`)",
+            )
+        )
+    by_key = {route.route_key: route for route in api.routes}
+    as_connect = replace(deployed, org_authorizer_id=deployed.websocket_authorizer_id)
+    rows = []
+    for fn, route in declared:
+        row = _route_row(fn, route, {})
+        rows.append(row)
+        report = _reporter(
+            route.path,
+            f"WebSocket API {api.name} ({api.api_id}), route key {route.path} of {fn.function_name} "
+            f"({fn.lambda_dir})",
+            row,
+            findings,
+        )
+        actual = by_key.get(route.path)
+        if actual is None:
+            row.checks[Check.AUTHORIZER] = row.checks[Check.INTEGRATION] = Status.NOT_CHECKED
+            report(
+                Check.ROUTE,
+                Status.MISSING,
+                "the docstring declares this route key but the WebSocket API does not have it",
+                f"{_redeploy(fn)}; route keys are created from the handler's docstring",
+            )
+            continue
+        row.checks[Check.ROUTE] = Status.OK
+        if route.path == CONNECT:
+            _check_authorizer(fn, route, actual, api, as_connect, report, row)
+        else:  # API Gateway authorizes a WebSocket connection on $connect only
+            row.checks[Check.AUTHORIZER] = Status.NOT_CHECKED
+        _check_integration(fn, actual, report, row)
+    if expected.check_undocumented_routes:
+        for actual in sorted(api.routes, key=lambda item: item.route_key):
+            if (WEBSOCKET, actual.route_key) in expected.manifest_routes:
+                continue
+            rows.append(RouteRow(WEBSOCKET, actual.route_key, "-", "-", {Check.ROUTE: Status.UNDOCUMENTED}))
+            findings.append(
+                Finding(
+                    Check.ROUTE,
+                    Status.UNDOCUMENTED,
+                    actual.route_key,
+                    f"WebSocket API {api.name} ({api.api_id}), route {actual.route_id}",
+                    "the WebSocket API has a route key that no handler docstring declares",
+                    "declare it in its handler's docstring (`Routes - WebSocket:` block) and redeploy, "
+                    "or delete it; route keys come only from docstrings, never from the console",
+                )
+            )
+    return rows
+
+
+def _reporter(subject: str, where: str, row: RouteRow, findings: list[Finding]) -> _Report:
+    def report(check: Check, status: Status, message: str, fix: str) -> None:
+        row.checks[check] = status
+        findings.append(Finding(check, status, subject, where, message, fix))
+
+    return report
 
 
 def _route_row(fn: ExpectedFunction, route: Route, checks: dict[Check, Status]) -> RouteRow:

@@ -7,8 +7,9 @@ Calls (all ``List*``/``Get*``; the audit never changes the account):
 - per function in scope, concurrently: ``lambda:ListTags``, ``lambda:GetAlias`` (``live``),
   ``lambda:ListVersionsByFunction``;
 - ``lambda:ListTags`` for the account's other functions whose name is not the project's;
-- ``ssm:GetParameters`` once (org layer ARN, API id, org authorizer id);
-- ``apigateway:GET`` on the HTTP API, its routes, integrations and authorizers.
+- ``ssm:GetParameters`` once (org layer ARN, API id, org authorizer id, and the WebSocket API's);
+- ``apigateway:GET`` on the HTTP API, its routes, integrations and authorizers; the same on the
+  WebSocket API when a function in scope declares WebSocket route keys.
 
 Every botocore failure that stops the audit (no credentials, endpoint unreachable, access
 denied) becomes an :class:`AuditError` with one line, never a traceback.
@@ -30,6 +31,8 @@ from cora_constructs.audit.model import (
     SSM_HTTP_API_ID,
     SSM_ORG_AUTHORIZER_ID,
     SSM_ORG_LAYER_ARN,
+    SSM_WEBSOCKET_API_ID,
+    SSM_WEBSOCKET_AUTHORIZER_ID,
     AuditError,
     DeployedApi,
     DeployedFunction,
@@ -190,10 +193,20 @@ def collect(
         other_functions = tuple(other_tags.get(name, OtherFunction(name, None)) for name in others)
         authorizer_id = parameters.get(SSM_ORG_AUTHORIZER_ID)
         api, lookup = _find_api(clients.apigw, expected, parameters.get(SSM_HTTP_API_ID), authorizer_id)
-        if api is not None and (authorizer_id is None or authorizer_id not in api.authorizers):
-            # No parameter, or it names an authorizer the API does not have: fall back to the name.
-            named = [key for key, name in api.authorizers.items() if name == ORG_AUTHORIZER_NAME]
-            authorizer_id = named[0] if len(named) == 1 else None
+        authorizer_id = _org_authorizer(api, authorizer_id)
+        websocket_api, websocket_lookup, websocket_authorizer_id = None, "", None
+        if expected.has_websocket_routes:
+            websocket_authorizer_id = parameters.get(SSM_WEBSOCKET_AUTHORIZER_ID)
+            websocket_api, websocket_lookup = _find_api(
+                clients.apigw,
+                expected,
+                parameters.get(SSM_WEBSOCKET_API_ID),
+                websocket_authorizer_id,
+                protocol="WEBSOCKET",
+                parameter=SSM_WEBSOCKET_API_ID,
+                api_name=expected.websocket_api_name,
+            )
+            websocket_authorizer_id = _org_authorizer(websocket_api, websocket_authorizer_id)
     return DeployedState(
         functions={fn.name: fn for fn in functions},
         other_functions=other_functions,
@@ -201,7 +214,19 @@ def collect(
         api=api,
         api_lookup=lookup,
         org_authorizer_id=authorizer_id,
+        websocket_api=websocket_api,
+        websocket_api_lookup=websocket_lookup,
+        websocket_authorizer_id=websocket_authorizer_id,
     )
+
+
+def _org_authorizer(api: DeployedApi | None, authorizer_id: str | None) -> str | None:
+    """The org authorizer of ``api``: the one SSM names, else the only one named org-authorizer."""
+    if api is not None and (authorizer_id is None or authorizer_id not in api.authorizers):
+        # No parameter, or it names an authorizer the API does not have: fall back to the name.
+        named = [key for key, name in api.authorizers.items() if name == ORG_AUTHORIZER_NAME]
+        return named[0] if len(named) == 1 else None
+    return authorizer_id
 
 
 def _run_bounded(work: Callable[[str], _T], items: list[str], workers: int) -> list[_T]:
@@ -224,7 +249,14 @@ def _run_bounded(work: Callable[[str], _T], items: list[str], workers: int) -> l
 
 def _parameters(ssm: SSMClient, expected: ExpectedState) -> dict[str, str]:
     names = {
-        expected.parameter(what): what for what in (SSM_ORG_LAYER_ARN, SSM_HTTP_API_ID, SSM_ORG_AUTHORIZER_ID)
+        expected.parameter(what): what
+        for what in (
+            SSM_ORG_LAYER_ARN,
+            SSM_HTTP_API_ID,
+            SSM_ORG_AUTHORIZER_ID,
+            SSM_WEBSOCKET_API_ID,
+            SSM_WEBSOCKET_AUTHORIZER_ID,
+        )
     }
     response = ssm.get_parameters(Names=sorted(names))
     return {
@@ -293,10 +325,18 @@ def _read_function(client: LambdaClient, configuration: Mapping[str, Any]) -> De
 
 
 def _find_api(
-    client: ApiGatewayV2Client, expected: ExpectedState, api_id: str | None, authorizer_id: str | None
+    client: ApiGatewayV2Client,
+    expected: ExpectedState,
+    api_id: str | None,
+    authorizer_id: str | None,
+    *,
+    protocol: str = "HTTP",
+    parameter: str = SSM_HTTP_API_ID,
+    api_name: str | None = None,
 ) -> tuple[DeployedApi | None, str]:
-    by_parameter = f"SSM parameter {expected.parameter(SSM_HTTP_API_ID)}"
-    by_name = f"an API named {expected.api_name}"
+    name_wanted = api_name or expected.api_name
+    by_parameter = f"SSM parameter {expected.parameter(parameter)}"
+    by_name = f"an API named {name_wanted}"
     found: tuple[str, str, str] | None = None
     if api_id is not None:
         try:
@@ -308,7 +348,7 @@ def _find_api(
     if found is None:
         for page in client.get_paginator("get_apis").paginate():
             for item in page.get("Items", []):
-                if item.get("Name") == expected.api_name and item.get("ProtocolType") == "HTTP":
+                if item.get("Name") == name_wanted and item.get("ProtocolType") == protocol:
                     found = (item["ApiId"], item["Name"], by_name)
                     break
             if found is not None:

@@ -23,6 +23,8 @@ ORG_AUTHORIZER_NAME = "org-authorizer"
 SSM_ORG_LAYER_ARN = defaults.SSM_ORG_LAYER_ARN
 SSM_HTTP_API_ID = defaults.SSM_API_ID
 SSM_ORG_AUTHORIZER_ID = defaults.SSM_AUTHORIZER_ID
+SSM_WEBSOCKET_API_ID = defaults.SSM_WEBSOCKET_API_ID
+SSM_WEBSOCKET_AUTHORIZER_ID = defaults.SSM_WEBSOCKET_AUTHORIZER_ID
 
 
 class AuditError(ToolError):
@@ -122,6 +124,14 @@ class ExpectedState:
     def api_name(self) -> str:
         return f"{self.project}-{self.environment}-api"
 
+    @property
+    def websocket_api_name(self) -> str:
+        return f"{self.project}-{self.environment}-websocket"
+
+    @property
+    def has_websocket_routes(self) -> bool:
+        return any(route.protocol == "websocket" for fn in self.functions for route in fn.routes)
+
 
 # ---------------------------------------------------------------------------------------------
 # Deployed state
@@ -196,6 +206,10 @@ class DeployedState:
     api_lookup: str
     """How the API was searched for (shown when it is not found)."""
     org_authorizer_id: str | None
+    websocket_api: DeployedApi | None = None
+    """The WebSocket API, read only when some function in scope declares WebSocket route keys."""
+    websocket_api_lookup: str = ""
+    websocket_authorizer_id: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ Configuration, from the environment (read on the first invocation of a container
   localhost, i.e. tests);
 - ``JWT_ISSUER``: the exact ``iss`` required;
 - ``JWT_AUDIENCE``: the ``aud`` required (a comma-separated list accepts any of them);
-- ``SESSION_COOKIE_NAME``: the cookie holding the token when there is no Bearer header.
+- ``SESSION_COOKIE_NAME``: the cookie holding the token when there is no Bearer header;
+- ``WS_TOKEN_QUERY_PARAM`` (optional, default ``token``): the query-string parameter holding the
+  token on a WebSocket ``$connect`` handshake (cdk.json ``cora:wsTokenQueryParam``).
 
 A missing or invalid variable denies every request (and logs ``config_error`` naming it); it
 never crashes the function. Optional, for the identity contract (below): ``IDENTITY_PROVIDER``
@@ -16,7 +18,12 @@ never crashes the function. Optional, for the identity contract (below): ``IDENT
 
 The token is taken from ``Authorization: Bearer <jwt>`` (any header case, 1.0 multi-value
 headers too), else from the session cookie in ``event.cookies`` or the Cookie header
-(:func:`cora_runtime.auth.find_token`, both sources). It is accepted only if:
+(:func:`cora_runtime.auth.find_token`, both sources). On a WebSocket ``$connect`` (a
+``methodArn`` ending in ``/$connect``), where a browser can set no header, the token may also
+come from the query-string parameter ``WS_TOKEN_QUERY_PARAM`` when there is neither a Bearer
+header nor the session cookie; a query-string token is written to the access logs with the URL,
+so the cookie is the better carrier. No other event reads the query string. It is accepted
+only if:
 
 - it is a compact JWS of at most 8 KiB whose header says exactly ``"alg": "RS256"``, has a
   ``kid``, no ``crit`` and no ``b64`` other than true: ``none``, ``HS256`` (the
@@ -42,13 +49,15 @@ Responses: a payload 2.0 event gets the HTTP API simple response
 ``{"isAuthorized": bool, "context": {...}}``; a 1.0 event (``methodArn``) gets an IAM policy
 ``{"principalId", "policyDocument", "context"}`` allowing ``execute-api:Invoke`` on the whole
 stage (``.../stage/*``, so a cached policy is valid for every route) or denying ``*``, its
-``principalId`` the ``user_id``. On allow, the context is the identity contract the teams'
-handlers read (:func:`identity_context`): ``user_id`` (``sub`` by default), ``email``, ``name``,
-``groups`` (comma-joined), ``provider``, ``environment``, Clerk's ``org_id``, ``org_role``,
-``org_slug`` and ``session_id`` (from ``sid``), empty ones left out; plus every other claim whose
-value is a non-empty string, a number or a boolean (lists of strings joined by spaces; objects
-dropped), as API Gateway requires, never in place of a contract field. A token without the
-configured user id claim is denied (``no_user_id``).
+``principalId`` the ``user_id``; a WebSocket ``$connect`` event gets the same policy allowing
+exactly its ``methodArn`` (``.../stage/$connect``: authorizers run on ``$connect`` only, and are
+never cached). On allow, the context is the identity contract the teams' handlers read
+(:func:`identity_context`): ``user_id`` (``sub`` by default), ``email``, ``name``, ``groups``
+(comma-joined), ``provider``, ``environment``, Clerk's ``org_id``, ``org_role``, ``org_slug``
+and ``session_id`` (from ``sid``), empty ones left out; plus every other claim whose value is a
+non-empty string, a number or a boolean (lists of strings joined by spaces; objects dropped), as
+API Gateway requires, never in place of a contract field. A token without the configured user id
+claim is denied (``no_user_id``).
 
 It fails closed: any problem (no token, a bad one, an unreachable JWKS, a garbage event, a bug)
 denies, never raises, and writes one JSON log line with a ``reason`` and never the token.
@@ -91,6 +100,10 @@ IDENTITY_ENV_VARS = (
 _COOKIE_NAME_CHARS = frozenset(
     "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 )
+QUERY_PARAM_VAR = "WS_TOKEN_QUERY_PARAM"
+DEFAULT_QUERY_PARAM = "token"
+QUERY = "query"
+CONNECT_SUFFIX = "/$connect"
 ALGORITHM = "RS256"
 MAX_TOKEN_LENGTH = 8192
 LEEWAY_SECONDS = 30.0
@@ -456,6 +469,7 @@ class Config:
     audiences: frozenset[str]
     cookie_name: str
     identity: IdentityConfig = IdentityConfig()
+    query_param: str = DEFAULT_QUERY_PARAM
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Config:
@@ -474,10 +488,13 @@ class Config:
         cookie = values["SESSION_COOKIE_NAME"]
         if cookie and not is_cookie_name(cookie):
             problems.append(f"SESSION_COOKIE_NAME {cookie!r} is not a cookie name")
+        query_param = (environ.get(QUERY_PARAM_VAR) or "").strip() or DEFAULT_QUERY_PARAM
+        if not all(c.isalnum() or c in "_-." for c in query_param):
+            problems.append(f"{QUERY_PARAM_VAR} {query_param!r} is not a query-string parameter name")
         if problems:
             raise ConfigError("; ".join(problems))
         issuer = values["JWT_ISSUER"]
-        return cls(url, issuer, audiences, cookie, IdentityConfig.from_env(environ, issuer))
+        return cls(url, issuer, audiences, cookie, IdentityConfig.from_env(environ, issuer), query_param)
 
 
 def is_cookie_name(name: str) -> bool:
@@ -501,6 +518,46 @@ def _stage_resource(method_arn: object) -> str | None:
     if api.count(":") != 5 or not stage or "*" in api or "*" in stage:
         return None
     return f"{api}/{stage}/*"
+
+
+def _is_websocket_connect(event: object) -> bool:
+    """True for a WebSocket API's REQUEST authorizer event: its ``methodArn`` ends in ``/$connect``."""
+    if not isinstance(event, dict):
+        return False
+    method_arn = event.get("methodArn")
+    return isinstance(method_arn, str) and method_arn.endswith(CONNECT_SUFFIX)
+
+
+def _connect_resource(method_arn: object) -> str | None:
+    """The ``$connect`` method ARN itself, when it is ``arn:...:execute-api:...:api/stage/$connect``."""
+    if not isinstance(method_arn, str) or not method_arn.startswith("arn:"):
+        return None
+    api, _, rest = method_arn.partition("/")
+    stage, _, route = rest.partition("/")
+    if api.count(":") != 5 or not stage or route != "$connect" or "*" in method_arn:
+        return None
+    return method_arn
+
+
+def _query_token(event: dict[str, Any], name: str) -> str | None:
+    """The token in query-string parameter ``name`` (1.0 single- or multi-value map)."""
+    single = event.get("queryStringParameters")
+    value = single.get(name) if isinstance(single, dict) else None
+    if not value:
+        multi = event.get("multiValueQueryStringParameters")
+        values = multi.get(name) if isinstance(multi, dict) else None
+        value = values[0] if isinstance(values, list) and values else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def find_request_token(event: object, config: Config) -> tuple[str, str] | None:
+    """``(token, source)``: the Bearer header or session cookie (:func:`find_token`), and on a
+    WebSocket ``$connect`` handshake only, then the query-string parameter ``config.query_param``."""
+    found = find_token(event, config.cookie_name)
+    if found is not None or not isinstance(event, dict) or not _is_websocket_connect(event):
+        return found
+    token = _query_token(event, config.query_param)
+    return None if token is None else (token, QUERY)
 
 
 CONTRACT_FIELDS = (
@@ -669,7 +726,7 @@ class Authorizer:
         try:
             if self.config is None or self.keys is None:
                 return self._deny(event, context, "config_error", level="ERROR", detail=self.config_error)
-            found = find_token(event, self.config.cookie_name)
+            found = find_request_token(event, self.config)
             if found is None:
                 return self._deny(event, context, "no_token")
             token, source = found
@@ -695,7 +752,11 @@ class Authorizer:
             return self._deny(event, context, "no_user_id", token_source=source)
         if not _is_policy_event(event):
             return {"isAuthorized": True, "context": auth_context}
-        resource = _stage_resource(event.get("methodArn") if isinstance(event, dict) else None)
+        method_arn = event.get("methodArn") if isinstance(event, dict) else None
+        if _is_websocket_connect(event):
+            resource = _connect_resource(method_arn)
+        else:
+            resource = _stage_resource(method_arn)
         if resource is None:
             return self._deny(event, context, "bad_method_arn", token_source=source)
         return {**_policy(str(auth_context["user_id"]), "Allow", resource), "context": auth_context}

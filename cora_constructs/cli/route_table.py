@@ -6,13 +6,23 @@ from collections.abc import Iterable
 
 from cora_constructs.assembly.api_routes import RouteRow
 
-COLUMNS = ("METHOD", "PATH", "MODULE", "LAMBDA", "AUTH", "DESCRIPTION")
+COLUMNS = ("PROTOCOL", "METHOD", "PATH", "MODULE", "LAMBDA", "AUTH", "DESCRIPTION")
+"""A WebSocket route key is in PATH, its METHOD is ``-``."""
 
 
 def render_table(rows: list[RouteRow]) -> str:
     """A fixed-width text table with a header and a count line."""
     cells = [
-        (row.method, row.path, row.module, row.lambda_name, row.auth_label, row.description) for row in rows
+        (
+            row.protocol,
+            "-" if row.protocol == "websocket" else row.method,
+            row.path,
+            row.module,
+            row.lambda_name,
+            row.auth_label,
+            row.description,
+        )
+        for row in rows
     ]
     widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(COLUMNS)]
 
@@ -22,5 +32,7 @@ def render_table(rows: list[RouteRow]) -> str:
     out = [line(COLUMNS), line("-" * w for w in widths)]
     out += [line(c) for c in cells]
     public = sum(1 for row in rows if row.auth == "public")
-    out.append(f"{len(rows)} routes, {len(rows) - public} behind an authorizer, {public} public")
+    websocket = sum(1 for row in rows if row.protocol == "websocket")
+    kinds = f" ({len(rows) - websocket} HTTP, {websocket} WebSocket)" if websocket else ""
+    out.append(f"{len(rows)} routes{kinds}, {len(rows) - public} behind an authorizer, {public} public")
     return "\n".join(out)

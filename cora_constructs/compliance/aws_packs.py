@@ -21,7 +21,13 @@ AwsSolutions-IAM5[Resource::*],           on the least-privilege role's own poli
 Serverless-LambdaStarPermissions          X-Ray write actions have no resource-level permissions.
 AwsSolutions-APIG4                        on public routes only: the HTTP API authorizes per
                                           route, and a route without an authorizer must say why
-                                          in its docstring (CORA-R4 enforces it).
+                                          in its docstring (CORA-R4 enforces it). On a WebSocket
+                                          API, on every route key but ``$connect``: API Gateway
+                                          runs a WebSocket authorizer on ``$connect`` only, and
+                                          every message rides the connection authorized there.
+AwsSolutions-IAM5[Resource::.../          on a WebSocket Lambda's ManageConnections policy:
+@connections/*]                           connection ids exist only at run time (the resource is
+                                          the stage's connections, nothing wider).
 ========================================  ======================================================
 
 The library's apps call :func:`acknowledge_org_exceptions` with every StandardLambda they build;
@@ -62,6 +68,11 @@ XRAY_REASON = (
     "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, "
     "so Resource is '*' (as in the AWS managed AWSXRayDaemonWriteAccess); the role's other "
     "statement is limited to the function's own log group"
+)
+WEBSOCKET_MESSAGE_REASON = (
+    "a WebSocket route key other than $connect: API Gateway runs WebSocket authorizers on $connect "
+    "only, and this route is reached only over a connection $connect authorized (CORA-R4 checks "
+    "$connect)"
 )
 PUBLIC_ROUTE_REASON = (
     "public by its docstring: {reason}. The HTTP API authorizes per route; CORA-R4 requires every "
@@ -117,11 +128,14 @@ def acknowledge_org_exceptions(
                 ],
             )
         for route in function.routes:
-            if not route.public_reason:
+            if route.public_reason:
+                reason = PUBLIC_ROUTE_REASON.format(reason=route.public_reason.rstrip("."))
+            elif route.is_websocket and route.key != "$connect":
+                reason = WEBSOCKET_MESSAGE_REASON
+            else:
                 continue
             construct = function.node.try_find_child(f"Route{_route_id(route)}")
             if construct is not None:
-                reason = PUBLIC_ROUTE_REASON.format(reason=route.public_reason.rstrip("."))
                 acknowledge(construct, [OrgException("AwsSolutions-APIG4", reason)])
 
 

@@ -1,4 +1,7 @@
-"""Every HTTP API route of the assembly and the Lambda it reaches (for CORA-R1/R2/R4, CORA-L4).
+"""Every API route of the assembly and the Lambda it reaches (for CORA-R1/R2/R4, CORA-L4).
+
+HTTP routes (``GET /tasks``) and WebSocket route keys (``$connect``, ``chat``) alike: a route
+key is read as ``(METHOD, /path)`` or ``(WEBSOCKET, key)``, as the docstring parser reads them.
 
 A route's ``Target`` names an integration (``integrations/<Ref>``); an ``AWS_PROXY`` integration's
 ``IntegrationUri`` refers to a function, one of its versions or an alias. Only references inside
@@ -13,6 +16,7 @@ from functools import cached_property
 
 from cora_constructs.compliance.assembly import StackView
 from cora_constructs.compliance.values import references, shape
+from cora_runtime.routes import split_route_key
 
 ROUTE = "AWS::ApiGatewayV2::Route"
 INTEGRATION = "AWS::ApiGatewayV2::Integration"
@@ -34,7 +38,8 @@ class LambdaTarget:
 @dataclass(frozen=True, slots=True)
 class ApiRoute:
     """One ``AWS::ApiGatewayV2::Route``: ``key`` is ``(METHOD, /path)`` when the route key is a
-    literal ``METHOD /path``; ``target`` the Lambda it reaches; ``unresolved`` why either is
+    literal ``METHOD /path``, ``(WEBSOCKET, key)`` for a WebSocket route key; ``target`` the
+    Lambda it reaches; ``unresolved`` why either is
     unknown; ``not_lambda`` when the integration is not a Lambda proxy."""
 
     stack: str
@@ -104,8 +109,7 @@ def routes_of(stack: StackView) -> list[ApiRoute]:
 
 
 def _parse_key(route_key: str) -> tuple[str, str] | None:
-    method, _, path = route_key.partition(" ")
-    return (method.upper(), path) if path.startswith("/") else None
+    return split_route_key(route_key)
 
 
 def _follow_target(

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigw
@@ -24,6 +25,9 @@ from cora_constructs.functions.standard_lambda import StandardLambda
 from cora_constructs.project import ProjectContext
 from cora_constructs.stack import project_of
 from cora_runtime.routes import DEFAULT_AUTH, PUBLIC, Route
+
+if TYPE_CHECKING:
+    from cora_constructs.routes.websocket_api import WebSocketRoutes
 
 ORG_AUTHORIZER_NAME = "org-authorizer"
 ACCESS_LOG_FORMAT = json.dumps(
@@ -157,18 +161,34 @@ class ApiRoutes:
     :param api_id_parameter: SSM parameter holding the HTTP API id.
     :param authorizer_id_parameter: SSM parameter holding the org authorizer id.
     :param authorizers: named authorizers for ``[auth: <name>]`` tags; ``iam`` is built in.
+    :param websocket: where a Lambda declaring WebSocket route keys is wired instead
+        (:class:`~cora_constructs.routes.websocket_api.WebSocketRoutes`); None: such a Lambda is
+        refused (CORA-R5).
     """
 
     api_id_parameter: str
     authorizer_id_parameter: str
     authorizers: Mapping[str, AuthorizerFactory] = field(default_factory=dict)
+    websocket: WebSocketRoutes | None = None
     _owners: dict[str, tuple[Route, StandardLambda]] = field(default_factory=dict, init=False)
     _imported: dict[int, tuple[cdk.Stack, apigw.IHttpApi, apigw.IHttpRouteAuthorizer]] = field(
         default_factory=dict, init=False
     )
 
-    def add(self, function: StandardLambda) -> list[apigw.HttpRoute]:
-        """Create one HTTP API route per docstring route of ``function``, invoking its ``live`` alias."""
+    def add(self, function: StandardLambda) -> list[Any]:
+        """Create one HTTP API route per docstring route of ``function``, invoking its ``live``
+        alias (a Lambda of WebSocket route keys goes to :attr:`websocket`)."""
+        if function.routes and function.routes[0].is_websocket:
+            if self.websocket is None:
+                first = function.routes[0]
+                raise CoraValidationError.single(
+                    "CORA-R5",
+                    f"{first.filename}:{first.line}",
+                    f"{function.source} declares WebSocket route keys, and these ApiRoutes wire "
+                    "HTTP routes only: pass ApiRoutes(websocket=WebSocketRoutes(...)) beside an "
+                    "OrgWebSocketApi (the library's StackApp does when a module declares route keys).",
+                )
+            return self.websocket.add(function)
         self._check(function)
         function.wired = True
         if not function.routes:

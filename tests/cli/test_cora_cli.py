@@ -18,24 +18,37 @@ pytestmark = pytest.mark.synth
 def test_routes_table(reference: Synthesized, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["routes", "--cdk-out", str(reference.outdir)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["METHOD", "PATH", "MODULE", "LAMBDA", "AUTH", "DESCRIPTION"]
+    assert out[0].split() == ["PROTOCOL", "METHOD", "PATH", "MODULE", "LAMBDA", "AUTH", "DESCRIPTION"]
     health = next(line for line in out if " /health " in line)
-    assert health.split()[:5] == ["GET", "/health", "projects", "project_service", "public"]
+    assert health.split()[:6] == ["http", "GET", "/health", "projects", "project_service", "public"]
     assert "(uptime check, returns no data)" in health
     reindex = next(line for line in out if "/reindex" in line)
-    assert reindex.split()[4] == "iam"
-    assert out[-1] == "20 routes, 19 behind an authorizer, 1 public"
+    assert reindex.split()[5] == "iam"
+    connect = next(line for line in out if " $connect " in line)
+    assert connect.split()[:6] == ["websocket", "-", "$connect", "notifications", "task_notifications", "org"]
+    watch = next(line for line in out if " watch " in line)
+    assert "via $connect" in watch
+    assert out[-1] == "24 routes (20 HTTP, 4 WebSocket), 23 behind an authorizer, 1 public"
 
 
 def test_routes_json(reference: Synthesized, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["routes", "--json", "--cdk-out", str(reference.outdir)]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == 20
+    assert len(rows) == 24
     first = rows[0]
     assert set(first) == {
-        "method", "path", "module", "lambda", "function_name", "app", "stack", "auth",
-        "public_reason", "description",
+        "protocol", "route_key", "method", "path", "module", "lambda", "function_name", "app",
+        "stack", "auth", "public_reason", "description",
     }  # fmt: skip
+    websocket = [r for r in rows if r["protocol"] == "websocket"]
+    assert [(r["route_key"], r["auth"]) for r in websocket] == [
+        ("$connect", "org"),
+        ("$disconnect", "via $connect"),
+        ("notify", "via $connect"),
+        ("watch", "via $connect"),
+    ]
+    assert {r["lambda"] for r in websocket} == {"task_notifications"}
+    rows = [r for r in rows if r["protocol"] == "http"]
     by_key = {(r["method"], r["path"]): r for r in rows}
     comments = by_key[("POST", "/tasks/{task_id}/comments")]
     assert comments["lambda"] == "tracker_comments"
@@ -74,7 +87,7 @@ def test_synth_summary_says_what_was_made(reference: Synthesized) -> None:
     assert problems == []
     text = _summary(lambdas, rows, reference.outdir, reference.outdir.parent)
     lines = text.splitlines()
-    assert lines[0] == f"cora synth: wrote {reference.outdir.name}/ (4 stacks with Lambdas)"
-    assert lines[1].startswith("  stack app: 5 StandardLambda(s): cora-dev-documents-document-api, ")
+    assert lines[0] == f"cora synth: wrote {reference.outdir.name}/ (5 stacks with Lambdas)"
+    assert lines[1].startswith("  stack app: 6 StandardLambda(s): cora-dev-documents-document-api, ")
     assert lines[2] == "  infra app: 1 StandardLambda(s): cora-dev-authorizer-authorizer"
-    assert lines[3] == "  routes: 20 (1 iam, 18 org, 1 public)"
+    assert lines[3] == "  routes: 24 (1 iam, 19 org, 1 public, 3 via $connect)"

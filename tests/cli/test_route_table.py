@@ -40,11 +40,31 @@ def problems_of(cdk_out: Path) -> list[str]:
 def test_the_reference_api_serves_exactly_its_docstrings(reference: Synthesized) -> None:
     rows, problems = route_table(read_api_routes(reference.outdir), read_cloud_assembly(reference.outdir))
     assert problems == []
-    assert len(rows) == 20
+    assert len(rows) == 24
     health = next(row for row in rows if row.path == "/health")
     assert (health.auth, health.lambda_name) == ("public", "project_service")
     assert health.public_reason == "uptime check, returns no data"
-    assert {row.auth for row in rows} == {"org", "public", "iam"}
+    assert {row.auth for row in rows if row.protocol == "http"} == {"org", "public", "iam"}
+    assert {row.auth for row in rows if row.protocol == "websocket"} == {"org", "via $connect"}
+
+
+def test_a_websocket_route_key_without_its_api_route_is_an_error(
+    reference: Synthesized, tmp_path: Path
+) -> None:
+    copy = mutated(reference, tmp_path, "cora-dev-notifications", lambda r: r.pop(route_named(r, "watch")))
+    (problem,) = problems_of(copy)
+    assert problem.startswith("watch is declared by packages/module-notifications/backend/lambdas/")
+
+
+def test_a_connect_route_without_its_authorizer_is_an_error(reference: Synthesized, tmp_path: Path) -> None:
+    def drop_authorizer(resources: dict[str, Any]) -> None:
+        properties = resources[route_named(resources, "$connect")]["Properties"]
+        properties["AuthorizationType"] = "NONE"
+        del properties["AuthorizerId"]
+
+    (problem,) = problems_of(mutated(reference, tmp_path, "cora-dev-notifications", drop_authorizer))
+    assert problem.startswith("$connect (cora-dev-notifications, ")
+    assert "asks for auth 'org' but the API route has 'public'" in problem
 
 
 def test_a_docstring_route_without_an_api_route_is_an_error(reference: Synthesized, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ FUNCTIONS = {
     "cora-dev-infra/Authorizer",
     "cora-dev-documents/DocumentApi",
     "cora-dev-projects/ProjectService",
+    "cora-dev-notifications/TaskNotifications",
     "cora-dev-tracker/TrackerApi",
     "cora-dev-tracker/TrackerComments",
     "cora-dev-tracker/TrackerDigest",
@@ -62,7 +63,7 @@ def test_reference_assembly_has_no_cora_finding(reference: Synthesized) -> None:
 def test_the_synth_ran_the_cora_pack_and_left_its_report(reference: Synthesized) -> None:
     data = json.loads((reference.outdir / "cora-compliance-report.json").read_text())
     assert data["passed"] is True
-    assert data["summary"]["stacks"] == 5 and data["summary"]["findings"] == 0
+    assert data["summary"]["stacks"] == 6 and data["summary"]["findings"] == 0
     assert (reference.outdir / "cora-compliance-report.csv").is_file()
 
 
@@ -144,6 +145,15 @@ def test_the_xray_wildcard_is_acknowledged_on_the_role_resource_only(reference: 
 def test_only_the_public_route_acknowledges_apig4_with_its_docstring_reason(reference: Synthesized) -> None:
     acks = acknowledgements(reference.outdir)
     apig4 = {path: data for path, data in acks.items() if "Annotation::AwsSolutions-APIG4" in data}
+    messages = sorted(path for path in apig4 if "/TaskNotifications/Route" in path)
+    # WebSocket message routes: the connection was authorized on $connect, which is not acknowledged
+    assert [path.rsplit("/Route", 1)[1][:-6] for path in messages] == [
+        "WEBSOCKETDisconnect",
+        "WEBSOCKETNotify",
+        "WEBSOCKETWatch",
+    ]
+    assert all("$connect only" in apig4[path]["Annotation::AwsSolutions-APIG4"] for path in messages)
+    apig4 = {path: data for path, data in apig4.items() if path not in messages}
     assert list(apig4) == ["cora-dev-projects/ProjectService/RouteGETHealth74fac6"]
     reason = apig4["cora-dev-projects/ProjectService/RouteGETHealth74fac6"]["Annotation::AwsSolutions-APIG4"]
     assert reason.startswith("public by its docstring: ") and "CORA-R4" in reason

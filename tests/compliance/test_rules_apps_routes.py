@@ -180,3 +180,50 @@ class TestR4RoutesAuthorized:
         r = route("GET /x", auth="CUSTOM")
         r["Properties"]["AuthorizationType"] = {"Ref": "AuthType"}
         assert run(R4, stack({"R": r}), "R").status is Status.UNVALIDATED
+
+
+WEBSOCKET_METADATA = {"cora:protocol": "websocket"}
+
+
+def declared_keys(*keys: str) -> dict[str, Any]:
+    routes = [{"method": "WEBSOCKET", "path": k, "auth": "org", "protocol": "websocket"} for k in keys]
+    return function(metadata=cora_metadata(**{"cora:routes": routes}))
+
+
+class TestWebSocketRouteKeys:
+    def test_r4_compliance_connect_behind_the_authorizer(self) -> None:
+        r = route("$connect", metadata=WEBSOCKET_METADATA)
+        assert run(R4, stack({"R": r}), "R").status is Status.COMPLIANT
+
+    def test_r4_noncompliance_connect_without_authorizer_or_reason(self) -> None:
+        r = route("$connect", auth="NONE", metadata=WEBSOCKET_METADATA)
+        result = run(R4, stack({"R": r}), "R")
+        assert result.status is Status.NON_COMPLIANT and "$connect has no authorizer" in result.message
+
+    def test_r4_compliance_public_connect_with_a_reason(self) -> None:
+        r = route(
+            "$connect", auth="NONE", metadata={**WEBSOCKET_METADATA, "cora:publicReason": "lobby screens"}
+        )
+        assert run(R4, stack({"R": r}), "R").status is Status.COMPLIANT
+
+    def test_r4_not_applicable_message_keys_ride_the_connection(self) -> None:
+        r = route("chat", auth="NONE", metadata=WEBSOCKET_METADATA)
+        assert run(R4, stack({"R": r}), "R").status is Status.NOT_APPLICABLE
+
+    def test_r4_noncompliance_an_unmarked_unauthorized_default_route(self) -> None:
+        # a hand-made $default route (HTTP or WebSocket) without the library's metadata is checked
+        assert run(R4, stack({"R": route("$default", auth="NONE")}), "R").status is Status.NON_COMPLIANT
+
+    def test_r1_and_r2_read_route_keys(self) -> None:
+        s = stack({"Fn": declared_keys("$connect", "chat"), "Live": ALIAS,
+                   "Integration": integration({"Ref": "Live"}),
+                   "Connect": route("$connect", metadata=WEBSOCKET_METADATA)})  # fmt: skip
+        assert run(R1, s, "Connect").status is Status.COMPLIANT
+        result = run(R2, s, "Fn")
+        assert result.status is Status.NON_COMPLIANT and "route(s) chat are not in the API" in result.message
+
+    def test_r1_a_key_the_docstring_does_not_declare(self) -> None:
+        typing = route("typing", auth="NONE", metadata=WEBSOCKET_METADATA)
+        s = stack({"Fn": declared_keys("$connect"), "Live": ALIAS,
+                   "Integration": integration({"Ref": "Live"}), "Typing": typing})  # fmt: skip
+        assert run(R1, s, "Typing").status is Status.NON_COMPLIANT

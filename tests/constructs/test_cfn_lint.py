@@ -20,7 +20,7 @@ def test_cfn_lint_finds_no_error(reference: Synthesized) -> None:
     if not CFN_LINT.is_file():
         pytest.skip(f"cfn-lint is not installed next to {sys.executable}")
     templates = sorted(str(p) for p in reference.outdir.glob("*.template.json"))
-    assert len(templates) == 5
+    assert len(templates) == 6
     completed = subprocess.run(
         [str(CFN_LINT), "--format", "json", *templates], capture_output=True, text=True, check=False
     )

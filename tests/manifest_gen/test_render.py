@@ -80,6 +80,21 @@ class TestManifest:
         jsonschema.Draft202012Validator.check_schema(manifest_schema())
         jsonschema.validate(document, manifest_schema(), cls=jsonschema.Draft202012Validator)
 
+    def test_the_reference_manifest_with_websocket_keys_is_valid(self) -> None:
+        from tests.conftest import ROOT
+
+        document = json.loads((ROOT / MANIFEST_PATH).read_text(encoding="utf-8"))
+        jsonschema.validate(document, manifest_schema(), cls=jsonschema.Draft202012Validator)
+        keys = [r for fn in document["functions"] for r in fn["routes"] if r.get("protocol") == "websocket"]
+        assert {r["path"] for r in keys} == {"$connect", "$disconnect", "watch", "notify"}
+        assert all(r["method"] == "WEBSOCKET" for r in keys)
+        assert not any(
+            "protocol" in r for fn in document["functions"] for r in fn["routes"] if r["path"][0] == "/"
+        )
+        keys[0]["path"] = "$connected"
+        with pytest.raises(jsonschema.ValidationError, match="connected"):
+            jsonschema.validate(document, manifest_schema(), cls=jsonschema.Draft202012Validator)
+
     def test_the_schema_rejects_an_entry_without_the_seed_keys(self, generated: GeneratedProject) -> None:
         document = json.loads((generated.root / MANIFEST_PATH).read_text(encoding="utf-8"))
         for key in ("function_name", "lambda_dir", "workflow_file"):

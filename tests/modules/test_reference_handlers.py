@@ -183,3 +183,68 @@ def test_module_table_needs_table_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TABLE_NAME", raising=False)
     with pytest.raises(RuntimeError, match="TABLE_NAME is not set"):
         module_table()
+
+
+WS_EVENTS = SHARED / "fixtures" / "events"
+
+
+def ws_event(
+    name: str, route_key: str, connection_id: str, body: Any = None, sub: str = "user-1"
+) -> dict[str, Any]:
+    """A real WebSocket event (connect, message or disconnect), re-aimed at ``route_key`` on
+    ``connection_id``, with the org authorizer's context as API Gateway passes it on."""
+    event: dict[str, Any] = json.loads((WS_EVENTS / name).read_text())
+    event["requestContext"]["routeKey"] = route_key
+    event["requestContext"]["connectionId"] = connection_id
+    event["requestContext"]["authorizer"] = {"sub": sub, "principalId": sub}
+    if body is not None:
+        event["body"] = json.dumps(body)
+    return event
+
+
+@pytest.fixture
+def notifications(table: Any, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    import cora_runtime.websocket as websocket
+
+    monkeypatch.setenv("WEBSOCKET_API_URL", "https://abc123.execute-api.us-east-1.amazonaws.com/dev")
+    monkeypatch.setattr(websocket, "_clients", {})  # a client made inside this test's mock
+    return handler_named("task_notifications")
+
+
+def test_notifications_connect_watch_notify_disconnect(notifications: ModuleType, table: Any) -> None:
+    connect = "apiGatewayWebSocketApiConnect.json"
+    message = "apiGatewayWebSocketApiMessage.json"
+    for connection in ("c-ada", "c-bob"):
+        assert call(notifications, ws_event(connect, "$connect", connection))[0] == 200
+    status, body = call(
+        notifications, ws_event(message, "watch", "c-ada", {"action": "watch", "task_ids": ["t1"]})
+    )
+    assert (status, body) == (200, {"watching": ["t1"]})
+    notify = {"action": "notify", "task_id": "t1", "change": "status"}
+    status, body = call(notifications, ws_event(message, "notify", "c-bob", notify, sub="user-2"))
+    assert (status, body) == (200, {"task_id": "t1", "delivered": 1, "gone": 0})
+    disconnect = ws_event("apiGatewayWebSocketApiDisconnect.json", "$disconnect", "c-ada")
+    assert call(notifications, disconnect)[0] == 200
+    assert [item["pk"] for item in table.scan()["Items"]] == ["CONN#c-bob"]
+
+
+def test_notifications_forget_a_gone_connection(
+    notifications: ModuleType, table: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = "apiGatewayWebSocketApiMessage.json"
+    call(notifications, ws_event(message, "watch", "c-gone", {"action": "watch", "task_ids": ["t1"]}))
+    monkeypatch.setattr(notifications, "post_to_connection", lambda connection_id, data: False)
+    notify = {"action": "notify", "task_id": "t1", "change": "title"}
+    status, body = call(notifications, ws_event(message, "notify", "c-other", notify))
+    assert (status, body) == (200, {"task_id": "t1", "delivered": 0, "gone": 1})
+    assert not any(item["pk"] == "TASK#t1" for item in table.scan()["Items"])
+
+
+def test_notifications_refuse_bad_messages(notifications: ModuleType, table: Any) -> None:
+    message = "apiGatewayWebSocketApiMessage.json"
+    status, body = call(notifications, ws_event(message, "watch", "c1", {"action": "watch", "task_ids": []}))
+    assert status == 400 and "task_ids" in body["error"]["message"]
+    status, body = call(
+        notifications, ws_event(message, "notify", "c1", {"action": "notify", "task_id": "t1"})
+    )
+    assert status == 400 and "change" in body["error"]["message"]

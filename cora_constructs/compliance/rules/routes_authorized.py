@@ -1,17 +1,33 @@
-"""CORA-R4: every route has an authorizer, or is public with a reason."""
+"""CORA-R4: every route has an authorizer, or is public with a reason.
+
+A WebSocket API runs its authorizer on ``$connect`` only, so there the rule reads ``$connect``;
+the other route keys of a WebSocket API built by the library (metadata ``cora:protocol``
+``websocket``) ride the connection ``$connect`` authorized and are not applicable.
+"""
 
 from __future__ import annotations
 
 from cora_constructs.compliance.assembly import ResourceView
-from cora_constructs.compliance.model import Result, Rule, compliant, non_compliant, unvalidated
+from cora_constructs.compliance.model import (
+    Result,
+    Rule,
+    compliant,
+    non_compliant,
+    not_applicable,
+    unvalidated,
+)
 from cora_constructs.compliance.values import Unresolved, literal_str
 
 AUTHORIZED = ("CUSTOM", "JWT", "AWS_IAM")
 NEEDS_AUTHORIZER_ID = ("CUSTOM", "JWT")
 PUBLIC_REASON = "cora:publicReason"
+PROTOCOL = "cora:protocol"
+CONNECT = "$connect"
 
 
 def check(view: ResourceView) -> Result:
+    if view.metadata.get(PROTOCOL) == "websocket" and view.properties.get("RouteKey") != CONNECT:
+        return not_applicable("a WebSocket message route: API Gateway authorizes the connection on $connect")
     auth = literal_str(view.properties.get("AuthorizationType"))
     if isinstance(auth, Unresolved):
         return unvalidated(
@@ -36,7 +52,8 @@ def check(view: ResourceView) -> Result:
 
 RULE = Rule(
     id="CORA-R4",
-    reason="An authorizer on every route: a route is public only when its docstring says why.",
+    reason="An authorizer on every route (on a WebSocket API, on $connect): a route is public only "
+    "when its docstring says why.",
     fix="Let ApiRoutes attach the org authorizer (the default), name another with [auth: iam], or mark "
     "the route public in the docstring with a reason: `- GET /health - Probe [public: uptime check]`.",
     resource_types=frozenset({"AWS::ApiGatewayV2::Route"}),

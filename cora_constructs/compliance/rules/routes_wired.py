@@ -12,6 +12,7 @@ from cora_constructs.compliance.model import (
     unvalidated,
 )
 from cora_constructs.compliance.rules.routes_documented import declared_routes
+from cora_runtime.routes import WEBSOCKET
 
 
 def check(view: ResourceView) -> Result:
@@ -28,7 +29,7 @@ def check(view: ResourceView) -> Result:
         for route in index.routes
         if route.key in missing and route.target is not None
     ]
-    shown = ", ".join(f"{method} {path}" for method, path in missing)
+    shown = ", ".join(path if method == WEBSOCKET else f"{method} {path}" for method, path in missing)
     if elsewhere:
         return non_compliant(
             f"declared route(s) {shown} invoke another function: {', '.join(elsewhere)}",
