@@ -148,10 +148,7 @@ def render_lambda(module: str, lambda_name: str, route_specs: list[str], handler
         routes = parse_source(draft, handler_path)
     except RouteDocstringError as error:
         raise RouteSpecError(
-            "; ".join(
-                f"--route: {message} (handler line {line})"
-                for _, line, message in error.problems
-            )
+            "; ".join(f"--route: {message} (handler line {line})" for _, line, message in error.problems)
         ) from None
     keys = [route.key for route in routes]
     handler = render_handler(module, lambda_name, route_specs, keys)

@@ -149,13 +149,14 @@ def plan_new_lambda(
             raise NewLambdaError(existing)
     if (root / test_path).exists():
         problems.append(f"{test_path} already exists: move it, or choose another Lambda name")
+    files: LambdaFiles | None = None
     try:
         files = render_lambda(module, name, list(route_specs), handler_path)
+        routes = list(files.routes)
     except RouteSpecError as error:
         problems.append(str(error))
-        files = None
-    if files is not None:
-        problems += _route_conflicts(root, str(pattern), files)
+        routes = _readable_routes(module, name, route_specs, handler_path)
+    problems += _route_conflicts(root, str(pattern), routes)
     if problems:
         raise NewLambdaError(problems)
     assert files is not None
@@ -212,18 +213,29 @@ def _lambda_collisions(root: Path, layout: Layout, module: str, name: str, lambd
     return []
 
 
-def _route_conflicts(root: Path, pattern: str, files: LambdaFiles) -> list[str]:
+def _readable_routes(module: str, name: str, route_specs: Sequence[str], handler_path: str) -> list[Route]:
+    """The routes of the specs that parse on their own (to report conflicts beside bad specs)."""
+    routes: list[Route] = []
+    for spec in route_specs:
+        try:
+            routes += render_lambda(module, name, [spec], handler_path).routes
+        except RouteSpecError:
+            continue
+    return routes
+
+
+def _route_conflicts(root: Path, pattern: str, routes: Sequence[Route]) -> list[str]:
     """New routes another Lambda of the app already declares (API Gateway keeps one of each)."""
     declared: dict[str, Route] = {}
     for item in discover_module_lambdas(root, pattern):
         try:
-            routes = parse_file(str(item.source / defaults.HANDLER_FILE))
+            existing = parse_file(str(item.source / defaults.HANDLER_FILE))
         except (RouteDocstringError, SourceReadError, OSError, SyntaxError, UnicodeDecodeError):
             continue  # that Lambda's own problem: `cora synth` reports it with file and line
-        for route in routes:
+        for route in existing:
             declared.setdefault(route.shape, route)
     problems = []
-    for route in files.routes:
+    for route in routes:
         other = declared.get(route.shape)
         if other is not None:
             where = Path(other.filename)
