@@ -47,3 +47,12 @@ def test_the_wheel_installs_and_the_team_example_synthesizes(
         ("GET", "/orders/{order_id}"),
         ("GET", "/orders/health"),
     }
+
+    # The org layer is still built for python3.11 manylinux2014 (pip targets it from any Python).
+    installed.run("cdk", "synth", "--quiet", "-c", "app=infra", cwd=team)
+    infra = json.loads((team / "cdk.out" / "shop-dev-infra.template.json").read_text())
+    (layer,) = [r for r in infra["Resources"].values() if r["Type"] == "AWS::Lambda::LayerVersion"]
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]
+    python = team / "cdk.out" / layer["Metadata"]["aws:asset:path"] / "python"
+    assert (python / "cora_runtime").is_dir() and (python / "cryptography").is_dir()
+    assert list(python.glob("cryptography-*.dist-info"))
