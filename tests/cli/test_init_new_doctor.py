@@ -286,3 +286,10 @@ def test_doctor_exits_1_and_names_the_fix_when_a_required_check_fails(
     assert {line.split()[1] for line in failed} == {"node", "cdk-cli", "cdk.json"}
     assert all("-> fix: " in line for line in failed)
     assert lines[-1] == "cora doctor: 3 required check(s) failed (8 checks)"
+    assert main(["doctor", "--skip-pip", "--json", "--project-root", str(project)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False and [c["name"] for c in report["checks"]][:2] == [
+        "python",
+        "cora-constructs",
+    ]
+    assert {c["name"] for c in report["checks"] if c["status"] == FAIL} == {"node", "cdk-cli", "cdk.json"}

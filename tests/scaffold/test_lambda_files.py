@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from cora_constructs.scaffold.lambda_files import (
     route_line,
 )
 from cora_runtime.routes import RouteDocstringError, parse_source
+from tests.conftest import SHARED, load_module
 
 HANDLER = "packages/module-billing/backend/lambdas/invoice-api/lambda_function.py"
 ROUTES = [
@@ -133,3 +135,16 @@ def test_route_lines_and_function_names() -> None:
     assert function_name("GET /2fa", used) == "get_2fa"
     assert function_name("GET /2fa", used) == "get_2fa_2"
     assert function_name("$default", used) == "on_default"
+
+
+def test_the_test_event_has_the_shape_of_a_real_payload_2_event(tmp_path: Path) -> None:
+    """The event the generated test sends is shaped like API Gateway's (the shared fixture)."""
+    real = json.loads((SHARED / "fixtures" / "events" / "apiGatewayProxyV2Event.json").read_text())
+    test = write(tmp_path, "billing", "invoice-api", ["GET /invoices/{invoice_id}"])
+    module = load_module(test, "generated_billing_invoice_api_test")
+    event = module.http_event("GET", "/invoices/7", "GET /invoices/{invoice_id}", {"invoice_id": "7"})
+    assert set(event) <= set(real) and {"version", "routeKey", "rawPath", "requestContext"} <= set(event)
+    assert set(event["requestContext"]) <= set(real["requestContext"])
+    assert set(event["requestContext"]["http"]) == set(real["requestContext"]["http"])
+    assert event["version"] == real["version"] == "2.0"
+    assert module.lambda_handler(event, None)["statusCode"] == 200
