@@ -97,7 +97,10 @@ def run(args: argparse.Namespace) -> int:
         _progress(f"installing the CDK CLI (aws-cdk@{CDK_CLI_VERSION}) with npm…")
         _npm_install(npm, staging)
         if not args.no_generate:
-            _progress("synthesizing both apps and generating the manifest and workflows…")
+            _progress(
+                f"synthesizing both apps and generating the workflows in {staging.name}/ "
+                f"(moved to {target.name}/ when done)…"
+            )
             _generate(staging)
         _move_into(staging, target)
     finally:
