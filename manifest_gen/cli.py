@@ -55,13 +55,25 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         prog=prog,
         description="Generate or check the Lambda workflow manifest and GitHub Actions workflows "
         "from the synthesized CDK app.",
+        epilog=f"examples:\n  {prog} generate\n  {prog} check --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="{generate,check}")
     generate = commands.add_parser(
-        "generate", help="write the manifest and workflows (only the files that change)"
+        "generate",
+        help="write the manifest and workflows (only the files that change)",
+        description="Write the manifest and the deploy workflows from the synthesized app; only "
+        "generated (marked) files are ever written or deleted.",
+        epilog=f"examples:\n  {prog} generate\n  {prog} generate --cdk-out cdk.out",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check = commands.add_parser(
-        "check", help="exit 1 and list every difference between the app and the committed files"
+        "check",
+        help="exit 1 and list every difference between the app and the committed files",
+        description="Compare the committed manifest and workflows with what the app generates; a "
+        "hand-written workflow that deploys a Lambda is a finding too. Exit 1 on any difference.",
+        epilog=f"examples:\n  {prog} check\n  {prog} check --json --cdk-out cdk.out",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     for sub in (generate, check):
         sub.add_argument(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from manifest_gen.generated import REGENERATE_COMMAND, GeneratedFile, is_generated
 from manifest_gen.manifest import manifest_function_names
-from manifest_gen.model import MANIFEST_PATH, ProductionLambda
+from manifest_gen.model import MANIFEST_PATH, REUSABLE_WORKFLOW_PATH, ProductionLambda
 
 FIX = f"run `{REGENERATE_COMMAND}`"
 
@@ -20,6 +22,7 @@ MISSING_FILE = "missing-file"
 UNMARKED_FILE = "unmarked-file"
 STALE_FILE = "stale-file"
 ORPHANED_WORKFLOW = "orphaned-workflow"
+UNMANAGED_DEPLOY_WORKFLOW = "unmanaged-deploy-workflow"
 KINDS = (
     LAMBDA_WITHOUT_ENTRY,
     ENTRY_WITHOUT_LAMBDA,
@@ -27,16 +30,35 @@ KINDS = (
     UNMARKED_FILE,
     STALE_FILE,
     ORPHANED_WORKFLOW,
+    UNMANAGED_DEPLOY_WORKFLOW,
 )
+
+DEPLOY_WORKFLOW_NAMES = ("lambda-*-deploy.yml", "lambda-*-deploy.yaml")
+"""File names of deploy workflows (the seed's convention): any such file deploys a Lambda."""
+_REUSABLE_NAME = REUSABLE_WORKFLOW_PATH.rsplit("/", 1)[-1].removesuffix(".yml")
+# A job calling the reusable deploy workflow, however it names the repository and ref.
+_CALLS_REUSABLE = re.compile(
+    r"^\s*(?:-\s*)?uses\s*:\s*['\"]?[^\s'\"#]*/" + re.escape(_REUSABLE_NAME) + r"\.ya?ml\b", re.MULTILINE
+)
+
+
+def deploys_a_lambda(file_name: str, text: str) -> bool:
+    """True when the workflow ``file_name`` (holding ``text``) deploys a Lambda: it is named
+    ``lambda-*-deploy.yml`` or one of its jobs calls the reusable deploy workflow."""
+    if any(fnmatch.fnmatchcase(file_name, pattern) for pattern in DEPLOY_WORKFLOW_NAMES):
+        return True
+    return _CALLS_REUSABLE.search(text) is not None
 
 
 @dataclass(frozen=True, slots=True)
 class ProjectFiles:
-    """What the project holds: the text of each generated path (None when absent), and the
-    marked workflows found in the workflows folder at paths the app no longer generates."""
+    """What the project holds: the text of each generated path (None when absent), the marked
+    workflows found in the workflows folder at paths the app no longer generates, and the
+    hand-written (unmarked) workflows there that deploy a Lambda (:func:`deploys_a_lambda`)."""
 
     at_generated_paths: Mapping[str, str | None]
     other_marked_workflows: tuple[str, ...]
+    unmanaged_deploy_workflows: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +127,16 @@ def find_drift(
                 ORPHANED_WORKFLOW,
                 path,
                 f"{path} is a generated workflow whose Lambda is no longer in the app: {FIX} to delete it",
+            )
+        )
+    for path in project.unmanaged_deploy_workflows:
+        problems.append(
+            Problem(
+                UNMANAGED_DEPLOY_WORKFLOW,
+                path,
+                f"{path} deploys a Lambda but was not generated for a function of the app (no "
+                "marker): a function deployed outside the standards. Delete it and let the app own "
+                f"the function (add its folder, then {FIX}), or rename it if it deploys no Lambda",
             )
         )
     return sorted(problems, key=lambda problem: (KINDS.index(problem.kind), problem.path, problem.message))

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from manifest_gen.drift import ProjectFiles
+from manifest_gen.drift import ProjectFiles, deploys_a_lambda
 from manifest_gen.errors import ManifestGenError, UnmarkedFileError
 from manifest_gen.generated import GeneratedFile, is_generated
 from manifest_gen.model import WORKFLOWS_DIR
@@ -38,10 +38,12 @@ class WritePlan:
 
 
 def read_project_files(project_root: Path, expected: Iterable[GeneratedFile]) -> ProjectFiles:
-    """The current text of every generated path, and the marked workflows nobody generates now."""
+    """The current text of every generated path, the marked workflows nobody generates now, and
+    the hand-written workflows that deploy a Lambda."""
     expected_paths = {file.path for file in expected}
     at_paths = {path: _read_text(project_root / path) for path in sorted(expected_paths)}
     others: list[str] = []
+    unmanaged: list[str] = []
     workflows = project_root / WORKFLOWS_DIR
     if workflows.is_dir():
         for entry in sorted(os.scandir(workflows), key=lambda entry: entry.name):
@@ -51,9 +53,13 @@ def read_project_files(project_root: Path, expected: Iterable[GeneratedFile]) ->
             if not entry.is_file(follow_symlinks=False):
                 continue
             text = _read_text(Path(entry.path))
-            if text is not None and is_generated(path, text):
+            if text is None:
+                continue
+            if is_generated(path, text):
                 others.append(path)
-    return ProjectFiles(at_paths, tuple(others))
+            elif deploys_a_lambda(entry.name, text):
+                unmanaged.append(path)
+    return ProjectFiles(at_paths, tuple(others), tuple(unmanaged))
 
 
 def plan_generation(expected: Iterable[GeneratedFile], project: ProjectFiles) -> WritePlan:

@@ -29,6 +29,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="compare what is deployed in AWS with the standards, the manifest and cdk.out",
         description="Audit the deployed functions and HTTP API routes (read-only). Exit 0 clean, "
         "1 drift, 2 the audit cannot run.",
+        epilog="examples:\n  cora audit --region eu-west-1\n"
+        "  cora audit --function shop-dev-orders-order-api --json\n"
+        "  cora audit --endpoint-url http://127.0.0.1:5000   # an emulator",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--region", help="AWS region (default: AWS_REGION or the profile's region)")
     parser.add_argument("--profile", help="AWS named profile (default: the default credential chain)")

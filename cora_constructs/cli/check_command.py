@@ -28,6 +28,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="check the synthesized app against the CORA standards (exit 1 on findings)",
         description="Check a cloud assembly against the CORA rule pack. Without CDK_OUT the project's "
         "assembly is used, synthesized first when it is missing or stale.",
+        epilog="examples:\n  cora check\n  cora check cdk.out --json --no-report",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("cdk_out", nargs="?", type=Path, metavar="CDK_OUT", help="the cloud assembly to read")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")

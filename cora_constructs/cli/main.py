@@ -1,4 +1,5 @@
-"""``cora``: synthesize the app, print its route table, generate and check the deploy workflows.
+"""``cora``: create a project, add Lambdas, synthesize the app, print its route table, generate and
+check the deploy workflows, diagnose the toolchain.
 
 This module imports no ``aws_cdk``: the app is synthesized by the CDK CLI in a child process
 and read back from the cloud assembly, so ``cora routes`` reports what API Gateway will get.
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from cora_constructs import packaged
 from cora_constructs.assembly.api_routes import RouteRow, read_api_routes, route_table
 from cora_constructs.assembly.errors import ToolError
 from cora_constructs.assembly.model import ProductionLambda
@@ -25,7 +27,7 @@ from cora_constructs.assembly.synth import (
     synth_command,
     synthesize,
 )
-from cora_constructs.cli import audit_command
+from cora_constructs.cli import audit_command, doctor_command, init_command, new_command
 from cora_constructs.cli.route_table import render_table
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
@@ -65,6 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check_command.run(args)
         if args.command == "audit":
             return audit_command.run(args)
+        if args.command == "init":
+            return init_command.run(args)
+        if args.command == "new":
+            return new_command.run(args)
+        if args.command == "doctor":
+            return doctor_command.run(args)
     except ToolError as error:
         for problem in error.problems:
             print(f"cora {args.command}: error: {problem}", file=sys.stderr)
@@ -79,16 +87,39 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cora",
-        description="Ship compliant serverless backends: synthesize the CDK app, list its routes, "
-        "generate and check its deploy workflows (`cora manifest generate|check`).",
+        description="Ship compliant serverless backends: create a project (`cora init`), add Lambdas "
+        "(`cora new lambda`), synthesize the CDK app, list its routes, generate and check its deploy "
+        "workflows (`cora manifest generate|check`), check the toolchain (`cora doctor`).",
+        epilog=MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"cora-constructs {packaged.version()}",
+        help="print the version and exit",
     )
     commands = parser.add_subparsers(
-        dest="command", required=True, metavar="{synth,routes,check,manifest,audit}"
+        dest="command", required=True, metavar="{init,new,synth,routes,check,manifest,audit,doctor}"
     )
-    synth = commands.add_parser("synth", help="synthesize the app(s) with `cdk synth` and summarise them")
+    init_command.add_parser(commands)
+    new_command.add_parser(commands)
+    synth = commands.add_parser(
+        "synth",
+        help="synthesize the app(s) with `cdk synth` and summarise them",
+        description="Synthesize the infra and stack apps with the project's CDK CLI and summarise them.",
+        epilog="examples:\n  cora synth              # both apps\n  cora synth --app stack  # one app",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     synth.add_argument("--app", choices=APPS, help="only this app (default: both)")
     _project_option(synth)
-    routes = commands.add_parser("routes", help="print the route table of the synthesized app")
+    routes = commands.add_parser(
+        "routes",
+        help="print the route table of the synthesized app",
+        description="The route table of the synthesized app (synthesized first when stale).",
+        epilog="examples:\n  cora routes\n  cora routes --json --cdk-out cdk.out",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     routes.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     routes.add_argument("--cdk-out", type=Path, help="read this cloud assembly (never synthesizes)")
     _project_option(routes)
@@ -99,7 +130,18 @@ def _parser() -> argparse.ArgumentParser:
 
     check_command.add_parser(commands)
     audit_command.add_parser(commands)
+    doctor_command.add_parser(commands)
     return parser
+
+
+MAIN_EPILOG = """examples:
+  cora init shop && cd shop                           # a new project that synthesizes as is
+  cora new lambda billing invoice-api --route "GET /invoices"
+  cora synth && cora routes                           # build both apps, list the API
+  cora manifest generate && cora manifest check       # the deploy workflows, and CI's guard
+  cora doctor                                         # what is missing on this machine
+`cora COMMAND --help` shows each command's options and examples.
+"""
 
 
 def _project_option(parser: argparse.ArgumentParser) -> None:

@@ -90,7 +90,8 @@ def handler_problems(handler: Path, construct_path: str) -> list[Violation]:
     except SourceReadError as exc:
         return [Violation("CORA-L8", construct_path, f"{handler} {exc.message}.")]
     try:
-        tree = ast.parse(text, filename=str(handler))
+        # Lambda runs python3.11 whatever runs the CDK app: 3.12+ grammar (PEP 695) is refused.
+        tree = ast.parse(text, filename=str(handler), feature_version=(3, 11))
     except SyntaxError as exc:
         return [
             Violation(

@@ -57,7 +57,14 @@ def synth(root: Path, outdir: Path, **options: Any) -> dict[str, dict[str, Any]]
 
 
 def the_function(template: dict[str, Any]) -> dict[str, Any]:
-    (fn,) = resources(template, "AWS::Lambda::Function").values()
+    """The stack's one StandardLambda (CDK's own custom resource functions, such as the one the
+    feature flag ``@aws-cdk/aws-ec2:restrictDefaultSecurityGroup`` adds to a VPC, carry no
+    ``cora:*`` metadata)."""
+    (fn,) = [
+        fn
+        for fn in resources(template, "AWS::Lambda::Function").values()
+        if "cora:source" in fn.get("Metadata", {})
+    ]
     return fn
 
 

@@ -8,79 +8,17 @@ and the installed `cora` command, the way the project's CI would.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.example.wheel_env import Installed
 
 pytestmark = [pytest.mark.wheel, pytest.mark.synth]
 
 EXAMPLE = ROOT / "examples" / "team-project"
-CDK_BIN = ROOT / "node_modules" / ".bin"
-
-
-@dataclass(frozen=True)
-class Installed:
-    """A virtualenv holding the cora-constructs wheel, and the environment to run it with."""
-
-    venv: Path
-    env: dict[str, str]
-
-    def run(
-        self, *command: str, cwd: Path, check: bool = True, **env: str
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            list(command), cwd=cwd, env={**self.env, **env}, capture_output=True, text=True, check=False
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"{' '.join(command)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
-            )
-        return result
-
-
-@pytest.fixture(scope="session")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
-    if not (CDK_BIN / "cdk").exists():
-        pytest.fail("the CDK CLI is not installed: run `npm ci` (scripts/setup_and_synth.sh does)")
-    work = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(work / "dist"), str(ROOT)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = (work / "dist").glob("cora_constructs-*.whl")
-    venv = work / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            str(wheel),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PYTHON", "VIRTUAL_ENV", "CORA_", "PIP_", "PYTEST"))
-    }
-    env["PATH"] = os.pathsep.join([str(venv / "bin"), str(CDK_BIN), env.get("PATH", "")])
-    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
-    env["CORA_LAYER_CACHE"] = str(work / "layer-cache")  # one per-user cache, shared by both clones
-    yield Installed(venv, env)
 
 
 def team_copy(base: Path, name: str) -> Path:
@@ -130,7 +68,8 @@ def test_the_infra_app_builds_the_org_layer_and_the_authorizer_from_the_package(
 def test_the_stack_app_serves_the_module_routes_behind_the_org_authorizer(
     installed: Installed, team: Path
 ) -> None:
-    installed.run("cdk", "synth", "--quiet", "-c", "app=stack", cwd=team)
+    result = installed.run("cdk", "synth", "--quiet", "-c", "app=stack", cwd=team)
+    assert "feature flags are not configured" not in result.stderr  # cdk.json carries them
     template = json.loads((team / "cdk.out" / "shop-dev-orders.template.json").read_text())
     routes = {
         r["Properties"]["RouteKey"]: r["Properties"]["AuthorizationType"]

@@ -164,6 +164,15 @@ def test_handlers_lambda_cannot_call_are_l8(tmp_path: Path, source: str, expecte
     assert messages(folder) == [("CORA-L8", expected.format(h=folder / "lambda_function.py"))]
 
 
+def test_python_3_12_grammar_is_refused_whatever_runs_the_app(tmp_path: Path) -> None:
+    """The CDK app may run on Python 3.12 or 3.13; the Lambda runs python3.11."""
+    source = "type Event = dict[str, object]\n\n\ndef lambda_handler(e: Event, c: object) -> None: ...\n"
+    folder = function(tmp_path, source)
+    ((code, message),) = messages(folder)
+    assert code == "CORA-L8"
+    assert message.startswith(f"{folder / 'lambda_function.py'}:1 does not parse (")
+
+
 def test_every_problem_of_a_folder_is_reported_together(tmp_path: Path) -> None:
     folder = function(tmp_path, "def handler(e, c):\n    return 1\n")
     (folder / "native.so").write_bytes(ELF_X86_64)

@@ -90,7 +90,8 @@ class TestGenerate:
     def test_deletes_the_marked_workflow_of_a_removed_lambda_only(
         self, generated: GeneratedProject, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        handwritten = generated.root / ".github/workflows/lambda-handwritten-deploy.yml"
+        handwritten_path = ".github/workflows/lambda-handwritten-deploy.yml"
+        handwritten = generated.root / handwritten_path
         handwritten.write_text("name: mine\n", encoding="utf-8")
         _regenerate(generated, [fn for fn in sample_lambdas() if fn.name != "tracker_digest"])
         capsys.readouterr()
@@ -101,7 +102,9 @@ class TestGenerate:
         assert handwritten.read_text(encoding="utf-8") == "name: mine\n"
         manifest = json.loads((generated.root / MANIFEST_PATH).read_text(encoding="utf-8"))
         assert DIGEST not in [entry["function_name"] for entry in manifest["functions"]]
-        assert main(generated.args("check")) == 0
+        # Left alone, and still reported: it deploys a Lambda the app does not own.
+        code, report = _check_json(generated, capsys)
+        assert (code, _kinds(report)) == (1, [("unmanaged-deploy-workflow", handwritten_path)])
 
     def test_refuses_to_overwrite_an_unmarked_file_and_writes_nothing(
         self, generated: GeneratedProject, capsys: pytest.CaptureFixture[str]
@@ -260,16 +263,49 @@ class TestCheck:
         code, report = _check_json(generated, capsys)
         assert (code, _kinds(report)) == (1, [("stale-file", MANIFEST_PATH)])
 
-    def test_hand_written_workflows_are_not_its_business(
+    def test_hand_written_workflows_that_deploy_no_lambda_are_not_its_business(
         self, generated: GeneratedProject, capsys: pytest.CaptureFixture[str]
     ) -> None:
         (generated.root / ".github/workflows/ui-backend-deploy.yml").write_text(
-            "name: ui\n", encoding="utf-8"
+            "name: ui\non: push\njobs:\n  ui:\n    uses: ./.github/workflows/ui-reusable.yml\n",
+            encoding="utf-8",
         )
-        (generated.root / ".github/workflows/lambda-legacy-deploy.yml").write_text(
-            "name: old\n", encoding="utf-8"
-        )
+        notes = generated.root / ".github/workflows/lambda-notes.md"
+        notes.write_text("lambda-x-deploy\n", encoding="utf-8")
         assert _check(generated, capsys)[0] == 0
+
+    def test_a_hand_written_lambda_deploy_workflow_is_a_finding(
+        self, generated: GeneratedProject, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        ghost = ".github/workflows/lambda-ghost-deploy.yml"
+        (generated.root / ghost).write_text("name: ghost\non: push\n", encoding="utf-8")
+        before = generated.files()
+        code, out = _check(generated, capsys)
+        assert code == 1
+        assert f"- [unmanaged-deploy-workflow] {ghost} deploys a Lambda but was not generated" in out
+        # `generate` never touches a hand-written file: the finding stays until a person acts.
+        assert main(generated.args("generate")) == 0
+        assert generated.files()[ghost] == before[ghost]
+        assert _check(generated, capsys)[0] == 1
+
+    @pytest.mark.parametrize(
+        "uses",
+        [
+            "./.github/workflows/lambda-deploy-reusable.yml",
+            "'./.github/workflows/lambda-deploy-reusable.yml'",
+            "my-org/platform/.github/workflows/lambda-deploy-reusable.yml@0123abcd",
+        ],
+    )
+    def test_any_workflow_calling_the_reusable_deploy_workflow_is_a_finding(
+        self, generated: GeneratedProject, capsys: pytest.CaptureFixture[str], uses: str
+    ) -> None:
+        path = ".github/workflows/billing.yaml"
+        (generated.root / path).write_text(
+            f"name: billing\non: push\njobs:\n  deploy:\n    uses: {uses}\n    with:\n      stack: x\n",
+            encoding="utf-8",
+        )
+        code, report = _check_json(generated, capsys)
+        assert (code, _kinds(report)) == (1, [("unmanaged-deploy-workflow", path)])
 
 
 class TestErrors:
