@@ -25,7 +25,7 @@ from cora_constructs.assembly.synth import (
     synth_command,
     synthesize,
 )
-from cora_constructs.cli import audit_command
+from cora_constructs.cli import audit_command, serve_command
 from cora_constructs.cli.route_table import render_table
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
@@ -65,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check_command.run(args)
         if args.command == "audit":
             return audit_command.run(args)
+        if args.command == "serve":
+            return serve_command.run_serve(args)
+        if args.command == "token":
+            return serve_command.run_token(args)
     except ToolError as error:
         for problem in error.problems:
             print(f"cora {args.command}: error: {problem}", file=sys.stderr)
@@ -83,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
         "generate and check its deploy workflows (`cora manifest generate|check`).",
     )
     commands = parser.add_subparsers(
-        dest="command", required=True, metavar="{synth,routes,check,manifest,audit}"
+        dest="command", required=True, metavar="{synth,routes,check,manifest,audit,serve,token}"
     )
     synth = commands.add_parser("synth", help="synthesize the app(s) with `cdk synth` and summarise them")
     synth.add_argument("--app", choices=APPS, help="only this app (default: both)")
@@ -99,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check_command.add_parser(commands)
     audit_command.add_parser(commands)
+    serve_command.add_parsers(commands)
     return parser
 
 
