@@ -183,6 +183,7 @@ def prepare(
             environment=env,
             log=log,
             label=_short(function),
+            pycache_dir=cache_dir / "pycache",
         )
     if unresolved:
         banner.append("unresolved environment variables (set them with --env/--env-file; left unset):")

@@ -207,6 +207,7 @@ class FunctionPool:
         environment: Mapping[str, str],
         log: Log,
         label: str,
+        pycache_dir: Path | None = None,
         max_workers: int = MAX_WORKERS_PER_FUNCTION,
     ) -> None:
         self.function = function
@@ -216,6 +217,7 @@ class FunctionPool:
         self.log = log
         self.label = label
         self.max_workers = max_workers
+        self.pycache_dir = pycache_dir
         self.idle: list[Worker] = []
         self.count = 0
         self.generation = 0
@@ -230,12 +232,14 @@ class FunctionPool:
     async def _spawn(self) -> Worker:
         env = {**self.environment, "CORA_SERVE_PATH": os.pathsep.join(self.path)}
         started = time.perf_counter()
+        # Bytecode goes to a cache of ours: never into the project's folders or the assembly
+        # (Lambda's code folder is read-only too).
+        pycache = ("-X", f"pycache_prefix={self.pycache_dir}") if self.pycache_dir else ()
         process = await asyncio.create_subprocess_exec(
             self.python,
             "-I",
             "-S",
-            "-X",
-            "utf8",
+            *pycache,
             str(BOOTSTRAP),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
