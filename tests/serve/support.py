@@ -76,7 +76,7 @@ class ServeProcess:
                 found = pattern.search(line)
                 if found:
                     return found
-            if self.process.poll() is not None and not any(pattern.search(l) for l in self.lines[start:]):
+            if self.process.poll() is not None and not any(pattern.search(x) for x in self.lines[start:]):
                 time.sleep(0.2)
                 raise AssertionError(
                     f"cora serve exited ({self.process.returncode}):\n" + "\n".join(self.lines)

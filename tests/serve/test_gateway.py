@@ -149,7 +149,8 @@ def test_iam_routes_need_a_sigv4_header() -> None:
     signed = (
         (
             "Authorization",
-            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=abc",
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/execute-api/aws4_request, "
+            "SignedHeaders=host, Signature=abc",
         ),
     )
     assert serve(routes, functions, HttpRequest("POST", "/x", headers=signed))[0] == 200

@@ -23,6 +23,9 @@ import json
 import os
 import sys
 
+NAMES = ("AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_REGION", "MODULE_NAME",
+         "TABLE_NAME", "_HANDLER")
+
 
 def lambda_handler(event, context):
     try:
@@ -42,8 +45,7 @@ def lambda_handler(event, context):
             "remaining_ms": context.get_remaining_time_in_millis(),
             "invoked_function_arn": context.invoked_function_arn,
         },
-        "environ": {k: os.environ.get(k) for k in ("AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-                                                    "AWS_REGION", "MODULE_NAME", "TABLE_NAME", "_HANDLER")},
+        "environ": {k: os.environ.get(k) for k in NAMES},
         "path": sys.path,
         "leaked": leaked,
         "version": VERSION,
