@@ -211,11 +211,7 @@ class _Resolver:
         if isinstance(join, list) and len(join) == 2 and isinstance(join[1], list):
             # An invocation URI (arn:...:functions/<ARN>/invocations): the one resource it names.
             for part in join[1]:
-                if isinstance(part, Mapping) and part.get("Ref") not in (
-                    None,
-                    "AWS::Partition",
-                    "AWS::Region",
-                ):
+                if isinstance(part, Mapping) and not str(part.get("Ref", "")).startswith("AWS::"):
                     found = self.resolve(stack, part, depth + 1)
                     if isinstance(found, ResourceRef):
                         return found

@@ -157,9 +157,10 @@ def prepare(
     if problems:
         raise ToolError(problems)
     banner: list[str] = []
-    python, warning = runtime_interpreter()
-    if warning:
-        banner.append(f"warning: {warning}")
+    interpreters = {fn.runtime: runtime_interpreter(fn.runtime) for fn in served.values()}
+    for _python, warning in sorted(set(interpreters.values()), key=str):
+        if warning:
+            banner.append(f"warning: {warning}")
     banner += [f"warning: {w}" for w in plan.warnings]
     runtime_dir = runtime_packages_dir(cache_dir, _runtime_packages())
     api_socket = bind(host, port)
@@ -180,7 +181,7 @@ def prepare(
         env = lambda_environment(function, region=region, overrides=extra, parent=environ)
         pools[name] = FunctionPool(
             function,
-            python=python,
+            python=interpreters[function.runtime][0],
             path=worker_path(function, runtime_dir),
             environment=env,
             log=log,

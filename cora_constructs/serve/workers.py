@@ -46,18 +46,20 @@ credentials; locally they are yours (or moto's), and ``AWS_ENDPOINT_URL*`` reach
 Log = Callable[[str], None]
 
 
-def runtime_interpreter() -> tuple[str, str | None]:
-    """``(python, warning)``: this interpreter when it is 3.11, else ``python3.11`` on PATH,
-    else this one with a warning (the code will not run on the interpreter Lambda uses)."""
-    if sys.version_info[:2] == (3, 11):
+def runtime_interpreter(runtime: str = RUNTIME_PYTHON) -> tuple[str, str | None]:
+    """``(python, warning)`` for a function of Lambda runtime ``runtime`` (``python3.11``):
+    this interpreter when it is that version, else ``python3.11`` on PATH, else this one with a
+    warning (the code will not run on the interpreter Lambda uses)."""
+    wanted = runtime if runtime.startswith("python3.") else RUNTIME_PYTHON
+    current = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    if current == wanted:
         return sys.executable, None
-    found = shutil.which(RUNTIME_PYTHON)
+    found = shutil.which(wanted)
     if found:
         return found, None
-    version = ".".join(str(v) for v in sys.version_info[:2])
     return sys.executable, (
-        f"{RUNTIME_PYTHON} is not on PATH: functions run on Python {version}, not on Lambda's "
-        f"{RUNTIME_PYTHON}; install it to catch version differences locally"
+        f"{wanted} is not on PATH: functions of runtime {wanted} run on {current} "
+        f"({sys.executable}); install {wanted} to catch version differences locally"
     )
 
 
@@ -311,7 +313,11 @@ class FunctionPool:
         await self._release(worker, worker.init_error is None)
 
     async def invoke(self, event: Mapping[str, Any], *, request_id: str, timeout_s: float) -> Invocation:
-        worker, cold = await self._acquire()
+        try:
+            worker, cold = await self._acquire()
+        except OSError as error:
+            self.log(f"[{self.label}] cannot start {self.python}: {error.strerror or error}")
+            return Invocation("crash", error={"errorType": "Runtime.StartError", "errorMessage": str(error)})
         started = time.perf_counter()
         keep = False
         try:

@@ -147,3 +147,69 @@ def test_a_layer_no_stack_of_the_assembly_publishes_is_a_problem_with_the_fix() 
     assert fn is not None
     (problem,) = fn.problems
     assert "SSM parameter /elsewhere" in problem and "synthesize both apps" in problem
+
+
+def test_a_cdk_lambda_authorizer_is_followed_through_its_invocation_uri() -> None:
+    stack = StackTemplate(
+        "s",
+        template(
+            {
+                "AuthFn": {
+                    "Type": "AWS::Lambda::Function",
+                    "Metadata": {"aws:asset:path": "asset.auth", "aws:asset:property": "Code"},
+                    "Properties": {"Handler": "index.handler", "Runtime": "python3.12", "MemorySize": 512},
+                },
+                "Auth": {
+                    "Type": "AWS::ApiGatewayV2::Authorizer",
+                    "Properties": {
+                        "Name": "team",
+                        "AuthorizerType": "REQUEST",
+                        "AuthorizerPayloadFormatVersion": "2.0",
+                        "EnableSimpleResponses": True,
+                        "IdentitySource": ["$request.header.Authorization"],
+                        "AuthorizerUri": {
+                            "Fn::Join": [
+                                "",
+                                [
+                                    "arn:",
+                                    {"Ref": "AWS::Partition"},
+                                    ":apigateway:",
+                                    {"Ref": "AWS::Region"},
+                                    ":lambda:path/2015-03-31/functions/",
+                                    {"Fn::GetAtt": ["AuthFn", "Arn"]},
+                                    "/invocations",
+                                ],
+                            ]
+                        },
+                    },
+                },
+                "Integration": {
+                    "Type": "AWS::ApiGatewayV2::Integration",
+                    "Properties": {
+                        "IntegrationType": "AWS_PROXY",
+                        "IntegrationUri": {"Fn::GetAtt": ["AuthFn", "Arn"]},
+                    },
+                },
+                "Route": {
+                    "Type": "AWS::ApiGatewayV2::Route",
+                    "Properties": {
+                        "RouteKey": "GET /me",
+                        "AuthorizationType": "CUSTOM",
+                        "AuthorizerId": {"Ref": "Auth"},
+                        "Target": {"Fn::Join": ["", ["integrations/", {"Ref": "Integration"}]]},
+                    },
+                },
+            }
+        ),
+        Path("/out"),
+    )
+    (route,) = build_plan([stack]).routes
+    assert route.authorizer is not None and route.authorizer.problem is None
+    assert route.authorizer.identity_sources == ("$request.header.Authorization",)
+    function = route.authorizer.function
+    assert function is not None and function.code_dir == Path("/out/asset.auth")
+    assert (function.memory_mb, function.timeout_s, function.runtime) == (
+        512,
+        3,
+        "python3.12",
+    )  # Lambda's defaults
