@@ -191,6 +191,8 @@ class Worker:
         if self.alive:
             with contextlib.suppress(ProcessLookupError):
                 self.process.kill()
+        if self.process.stdin is not None:
+            self.process.stdin.close()
         with contextlib.suppress(Exception):
             await self.process.wait()
         with contextlib.suppress(Exception):
@@ -379,6 +381,7 @@ class FunctionPool:
 
     async def close(self) -> None:
         await self.restart()
+        await asyncio.gather(*self.stopping, return_exceptions=True)
 
 
 def function_arn(function: LambdaFunction, region: str = "us-east-1", account: str = "123456789012") -> str:

@@ -65,3 +65,90 @@ def test_the_interpreter_is_the_functions_runtime(monkeypatch: pytest.MonkeyPatc
     assert python == sys.executable and warning is not None and "python3.99 is not on PATH" in warning
     monkeypatch.setattr(workers.shutil, "which", lambda name: f"/usr/bin/{name}")
     assert workers.runtime_interpreter("python3.99") == ("/usr/bin/python3.99", None)
+
+
+def pool_for(
+    tmp_path: Path, source: str, *, timeout_s: int = 5, memory_mb: int = 256
+) -> workers.FunctionPool:
+    code = tmp_path / "code"
+    code.mkdir(exist_ok=True)
+    (code / "lambda_function.py").write_text(source, encoding="utf-8")
+    fn = LambdaFunction(
+        "fn",
+        "s",
+        "Fn",
+        "lambda_function.lambda_handler",
+        code,
+        (),
+        {},
+        (),
+        memory_mb,
+        timeout_s,
+        "python3.11",
+    )
+    env = workers.lambda_environment(fn, region="us-east-1", overrides={}, parent={"PATH": "/usr/bin:/bin"})
+    return workers.FunctionPool(
+        fn, python=sys.executable, path=workers.worker_path(fn, None), environment=env, log=print, label="fn"
+    )
+
+
+async def invoke_all(pool: workers.FunctionPool, *timeouts: float) -> list[workers.Invocation]:
+    try:
+        return [await pool.invoke({"n": i}, request_id=f"r{i}", timeout_s=t) for i, t in enumerate(timeouts)]
+    finally:
+        await pool.close()
+
+
+def test_a_worker_keeps_its_state_between_invocations_like_a_warm_sandbox(tmp_path: Path) -> None:
+    import asyncio
+
+    pool = pool_for(
+        tmp_path,
+        "calls = []\ndef lambda_handler(event, context):\n    calls.append(1)\n    return len(calls)\n",
+    )
+    first, second = asyncio.run(invoke_all(pool, 5, 5))
+    assert (first.outcome, first.payload, second.payload) == ("ok", "1", "2")
+    assert first.cold_start_ms is not None and second.cold_start_ms is None
+
+
+def test_a_timed_out_worker_is_stopped_and_the_next_invocation_starts_afresh(tmp_path: Path) -> None:
+    import asyncio
+
+    source = (
+        "import time\ncalls = []\n"
+        "def lambda_handler(event, context):\n"
+        "    calls.append(1)\n"
+        "    if event['n'] == 0:\n        time.sleep(30)\n"
+        "    return len(calls)\n"
+    )
+    slow, fresh = asyncio.run(invoke_all(pool_for(tmp_path, source), 0.5, 5))
+    assert slow.outcome == "timeout" and 400 < slow.duration_ms < 5000
+    assert (fresh.outcome, fresh.payload) == ("ok", "1")  # a new sandbox: module state reset
+
+
+def test_a_crash_and_a_memory_overrun_end_the_worker(tmp_path: Path) -> None:
+    import asyncio
+
+    crash = "import os\ndef lambda_handler(event, context):\n    os._exit(3)\n"
+    (result,) = asyncio.run(invoke_all(pool_for(tmp_path, crash), 5))
+    assert result.outcome == "crash" and "exited with code 3" in str(result.error)
+    hog = "def lambda_handler(event, context):\n    global data\n    data = b'x' * (200 << 20)\n"
+    (result,) = asyncio.run(invoke_all(pool_for(tmp_path, hog, memory_mb=128), 5))
+    assert result.outcome == "error" and result.error is not None
+    assert result.error["errorType"] == "Runtime.OutOfMemory"
+
+
+def test_results_are_marshalled_as_lambdas_runtime_does(tmp_path: Path) -> None:
+    import asyncio
+
+    source = (
+        "from decimal import Decimal\n"
+        "def lambda_handler(event, context):\n"
+        "    if event['n'] == 0:\n        return {'count': Decimal('3'), 'ratio': Decimal('0.5')}\n"
+        "    return {'bad': object()}\n"
+    )
+    good, bad = asyncio.run(invoke_all(pool_for(tmp_path, source), 5, 5))
+    assert good.payload == '{"count": 3, "ratio": 0.5}'
+    assert (
+        bad.outcome == "error" and bad.error is not None and bad.error["errorType"] == "Runtime.MarshalError"
+    )
