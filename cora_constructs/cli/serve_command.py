@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,12 @@ def add_parsers(subparsers: Any) -> None:
     )
     serve.add_argument(
         "--jwks-url", help="the identity provider's JWKS for the authorizer (default: the development key)"
+    )
+    serve.add_argument(
+        "--deployed",
+        action="store_true",
+        help="read the values that exist only after deploy (table names, SSM parameters) from the "
+        "deployed stacks, with your AWS credentials (read-only)",
     )
     serve.add_argument("--cdk-out", type=Path, help="serve this cloud assembly (never synthesizes)")
     serve.add_argument(
@@ -133,6 +141,9 @@ def run_serve(args: argparse.Namespace) -> int:
     jwks = None
     if args.jwks_url is None:
         jwks = devkeys.load_or_create().jwks()
+    deployed: dict[str, dict[str, str]] = {}
+    if args.deployed:
+        deployed = _read_deployed(plan, overrides)
     cache_dir = devkeys.default_key_path().parent / "serve"
     service = server.prepare(
         plan,
@@ -143,9 +154,35 @@ def run_serve(args: argparse.Namespace) -> int:
         jwks=jwks,
         watch=args.watch,
         cache_dir=cache_dir,
+        deployed=deployed,
     )
     server.run(service)
     return EXIT_OK
+
+
+def _read_deployed(plan: Any, overrides: Any) -> dict[str, dict[str, str]]:
+    import boto3
+
+    from cora_constructs.serve.deployed import read_deployed
+    from cora_constructs.serve.server import function_overrides, region_of
+
+    try:
+        # AWS_REGION (which botocore does not read), else the profile's region, else us-east-1.
+        session = boto3.session.Session(region_name=os.environ.get("AWS_REGION") or None)
+        if not session.region_name:
+            session = boto3.session.Session(region_name=region_of(os.environ))
+        values, problems = read_deployed(
+            plan.functions.values(),
+            cloudformation=session.client("cloudformation"),
+            ssm=session.client("ssm"),
+            given=lambda function, name: name in function_overrides(function, overrides),
+        )
+    except Exception as error:  # no region, no credentials: say so, serve without them
+        print(f"cora serve: warning: --deployed: {error}", file=sys.stderr)
+        return {}
+    for problem in problems:
+        print(f"cora serve: warning: --deployed: {problem}", file=sys.stderr)
+    return values
 
 
 def _root_or_none(start: Path) -> Path | None:

@@ -92,6 +92,10 @@ class Unresolved:
 
     name: str
     reason: str
+    ssm_parameter: str | None = None
+    """The SSM parameter it reads at deploy time, when no stack of the assembly publishes it."""
+    resource: tuple[str, str] | None = None
+    """``(stack, logical id)`` of the resource whose ``Ref`` (physical id) it is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +221,27 @@ class _Resolver:
                         return found
         return None
 
+    def deployed_source(self, stack: StackTemplate, value: object, depth: int = 0) -> Unresolved:
+        """Where a deployed value comes from: an SSM parameter no stack here publishes, or the
+        physical id of a resource (``Ref``); an empty Unresolved when neither."""
+        ssm = self.ssm_name(stack, value)
+        if ssm is not None:
+            published = self.published.get(ssm)
+            if published is None:
+                return Unresolved("", "", ssm_parameter=ssm)
+            return (
+                self.deployed_source(published[0], published[1], depth + 1)
+                if depth < 8
+                else Unresolved("", "")
+            )
+        if (
+            isinstance(value, Mapping)
+            and isinstance(value.get("Ref"), str)
+            and value["Ref"] in stack.resources
+        ):
+            return Unresolved("", "", resource=(stack.name, value["Ref"]))
+        return Unresolved("", "")
+
     def function(self, stack: StackTemplate, value: object) -> ResourceRef | None:
         """The ``AWS::Lambda::Function`` behind a reference to it, its alias or its version."""
         found = self.resolve(stack, value)
@@ -312,7 +337,10 @@ class _Planner:
                 environment[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
             else:
                 what = resolved.describe() if isinstance(resolved, ResourceRef) else describe_value(value)
-                unresolved.append(Unresolved(str(key), what))
+                source = self.resolver.deployed_source(ref.stack, value)
+                if source.ssm_parameter:
+                    what = f"SSM parameter {source.ssm_parameter}"
+                unresolved.append(Unresolved(str(key), what, source.ssm_parameter, source.resource))
         module = ref.metadata.get("cora:module")
         return LambdaFunction(
             function_name=function_name,

@@ -146,8 +146,12 @@ def prepare(
     cache_dir: Path,
     log: Log = stdout_log,
     environ: Mapping[str, str] | None = None,
+    deployed: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Service:
-    """Check the plan, bind the sockets, and set up a worker pool per function."""
+    """Check the plan, bind the sockets, and set up a worker pool per function.
+
+    A function's environment: the template's values, then ``deployed`` (values read from the
+    deployed app, by function name), then ``overrides`` (``--env-file``, ``--env``)."""
     environ = os.environ if environ is None else environ
     served = {r.function.function_name: r.function for r in plan.routes if r.function}
     served.update({fn.function_name: fn for fn in plan.authorizer_functions})
@@ -172,7 +176,7 @@ def prepare(
     pools: dict[str, FunctionPool] = {}
     unresolved: list[str] = []
     for name, function in sorted(served.items()):
-        extra = function_overrides(function, overrides)
+        extra = {**(deployed or {}).get(name, {}), **function_overrides(function, overrides)}
         if name in authorizers and jwks_url is not None:
             extra = {"JWKS_URL": jwks_url, **extra}
         for missing in function.unresolved:
@@ -189,7 +193,10 @@ def prepare(
             pycache_dir=cache_dir / "pycache",
         )
     if unresolved:
-        banner.append("unresolved environment variables (set them with --env/--env-file; left unset):")
+        banner.append(
+            "unresolved environment variables (set them with --env/--env-file or read them with "
+            "--deployed; left unset):"
+        )
         banner += unresolved
     banner.append(f"authorizer JWKS: {jwks_url}" + ("" if jwks_socket is None else " (development key)"))
 

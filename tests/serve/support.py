@@ -179,3 +179,37 @@ def create_table(endpoint: str, name: str) -> None:
         ],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+def deploy_documents_table(endpoint: str, name: str) -> None:
+    """The documents module's stack "deployed" in moto: only its table, under the logical id the
+    reference template gives it."""
+    import boto3
+
+    template = {
+        "Resources": {
+            "TableCD117FA1": {
+                "Type": "AWS::DynamoDB::Table",
+                "Properties": {
+                    "TableName": name,
+                    "KeySchema": [
+                        {"AttributeName": "pk", "KeyType": "HASH"},
+                        {"AttributeName": "sk", "KeyType": "RANGE"},
+                    ],
+                    "AttributeDefinitions": [
+                        {"AttributeName": "pk", "AttributeType": "S"},
+                        {"AttributeName": "sk", "AttributeType": "S"},
+                    ],
+                    "BillingMode": "PAY_PER_REQUEST",
+                },
+            }
+        }
+    }
+    client = boto3.client(
+        "cloudformation",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.create_stack(StackName="cora-dev-documents", TemplateBody=json.dumps(template))
