@@ -63,6 +63,22 @@ def _error(exc: BaseException, error_type: str | None = None) -> dict[str, Any]:
     }
 
 
+def _peak_rss_kb() -> int:
+    """The process's peak resident memory since it started this program, in KiB.
+
+    Linux's VmHWM belongs to the new address space; ``ru_maxrss`` would also count what the
+    parent had resident when it forked us."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak  # macOS counts bytes
+
+
 def _log_error(record: dict[str, Any]) -> None:
     # Lambda's format for an unhandled exception: "[ERROR] Type: message" then the traceback.
     sys.stderr.write(f"[ERROR] {record['errorType']}: {record['errorMessage']}\n")
@@ -112,7 +128,7 @@ def main() -> int:
             _log_error(record)
             reply = {"error": record}
         sys.stdout.flush()
-        reply["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        reply["maxrss_kb"] = _peak_rss_kb()
         protocol.write(json.dumps(reply) + "\n")
     return 0
 
