@@ -129,6 +129,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise ToolError(f"--port {args.port} is not a port number (0-65535)")
+    try:
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise ToolError("`cora serve` needs the serve extra: pip install 'cora-constructs[serve]'") from None
     overrides = [o for path in args.env_file for o in server.parse_env_file(path)]
     overrides += [server.parse_env_assignment(text) for text in args.env]
     if args.cdk_out is not None:
