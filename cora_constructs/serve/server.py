@@ -189,7 +189,7 @@ def prepare(
             path=worker_path(function, runtime_dir),
             environment=env,
             log=log,
-            label=_short(function),
+            label=name,
             pycache_dir=cache_dir / "pycache",
         )
     if unresolved:
@@ -213,10 +213,6 @@ def _runtime_packages() -> list[str]:
     from cora_constructs.functions.imports import lambda_runtime
 
     return sorted(lambda_runtime().packages)
-
-
-def _short(function: LambdaFunction) -> str:
-    return function.function_name
 
 
 def route_lines(plan: ServePlan) -> list[str]:
