@@ -27,7 +27,7 @@ from cora_constructs.assembly.synth import (
     synth_command,
     synthesize,
 )
-from cora_constructs.cli import audit_command, doctor_command, init_command, new_command
+from cora_constructs.cli import audit_command, doctor_command, init_command, new_command, serve_command
 from cora_constructs.cli.route_table import render_table
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
@@ -73,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return new_command.run(args)
         if args.command == "doctor":
             return doctor_command.run(args)
+        if args.command == "serve":
+            return serve_command.run_serve(args)
+        if args.command == "token":
+            return serve_command.run_token(args)
     except ToolError as error:
         for problem in error.problems:
             print(f"cora {args.command}: error: {problem}", file=sys.stderr)
@@ -100,7 +104,9 @@ def _parser() -> argparse.ArgumentParser:
         help="print the version and exit",
     )
     commands = parser.add_subparsers(
-        dest="command", required=True, metavar="{init,new,synth,routes,check,manifest,audit,doctor}"
+        dest="command",
+        required=True,
+        metavar="{init,new,synth,routes,check,manifest,audit,doctor,serve,token}",
     )
     init_command.add_parser(commands)
     new_command.add_parser(commands)
@@ -131,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     check_command.add_parser(commands)
     audit_command.add_parser(commands)
     doctor_command.add_parser(commands)
+    serve_command.add_parsers(commands)
     return parser
 
 
@@ -139,6 +146,7 @@ MAIN_EPILOG = """examples:
   cora new lambda billing invoice-api --route "GET /invoices"
   cora synth && cora routes                           # build both apps, list the API
   cora manifest generate && cora manifest check       # the deploy workflows, and CI's guard
+  cora serve --watch                                  # the API on localhost (token: cora token)
   cora doctor                                         # what is missing on this machine
 `cora COMMAND --help` shows each command's options and examples.
 """
