@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cora_constructs.binaries import find_escaping_links, iter_files
+from cora_constructs.dependencies.binaries import find_escaping_links, iter_files
 from cora_constructs.functions.source_check import check_function_source, handler_problems
 
 ELF_X86_64 = b"\x7fELF\x02\x01\x01" + b"\0" * 11 + b"\x3e\x00" + b"\0" * 44

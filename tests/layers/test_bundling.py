@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from cora_constructs.binaries import classify, find_native_files
-from cora_constructs.layers.bundling import (
+from cora_constructs.dependencies.binaries import classify, find_native_files
+from cora_constructs.dependencies.bundle import (
     COMPLETE_MARKER,
     ComposedLayer,
     LayerBuildError,
     LayerSource,
     bundle_layer,
     layer_fingerprint,
-    pip_command,
 )
+from cora_constructs.dependencies.pip import pip_command
 from cora_constructs.layers.org_layer import org_layer_parts
 from cora_constructs.project import ProjectContext
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from cora_constructs.binaries import NATIVE_SUFFIXES, BinaryKind, classify, find_native_files
 from cora_constructs.compliance.assembly import ResourceView
 from cora_constructs.compliance.code import function_code
 from cora_constructs.compliance.model import (
@@ -17,6 +16,7 @@ from cora_constructs.compliance.model import (
     not_applicable,
     unvalidated,
 )
+from cora_constructs.dependencies.binaries import NATIVE_SUFFIXES, BinaryKind, classify, find_native_files
 
 
 def check(view: ResourceView) -> Result:
