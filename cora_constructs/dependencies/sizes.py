@@ -118,7 +118,13 @@ def size_metadata(parts: Sequence[Part]) -> dict[str, object]:
     return {
         "bytes": total_bytes(parts),
         "limit": MAX_UNZIPPED_BYTES,
-        "parts": [{"name": part.label, "bytes": part.size.total if part.size else None} for part in parts],
+        # CloudFormation metadata drops nulls: a part of unknown size says so instead.
+        "parts": [
+            {"name": part.label, "bytes": part.size.total}
+            if part.size
+            else {"name": part.label, "counted": False}
+            for part in parts
+        ],
     }
 
 

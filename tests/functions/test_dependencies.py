@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from cora_constructs.dependencies.binaries import find_native_files
+from cora_constructs.dependencies.bundle import numbered_lines
 from cora_constructs.dependencies.cache import COMPLETE_MARKER
 from cora_constructs.dependencies.pip import pip_command
 from cora_constructs.dependencies.requirements import requirement_lines, requirement_name
 from cora_constructs.dependencies.stacking import LowerLayer, requirement_sites
-from cora_constructs.dependencies.bundle import numbered_lines
 from cora_constructs.functions.dependencies import (
     FunctionDependencyError,
     function_dependencies,
@@ -290,7 +290,7 @@ def test_a_pip_failure_is_l12_without_colours_or_cache_paths(tmp_path: Path) -> 
     cache = tmp_path / "cache"
     noisy = (
         "WARNING: Location 'file:///opt/x/' is ignored: it is neither a file nor a directory.\n"
-        f"\x1b[31mERROR: Could not find a version that satisfies the requirement nosuchpackage==9 "
+        "\x1b[31mERROR: Could not find a version that satisfies the requirement nosuchpackage==9 "
         "(from -r {requirements} (line 1))\x1b[0m\n"
     )
     with pytest.raises(FunctionDependencyError) as caught:

@@ -80,7 +80,7 @@ def test_a_package_in_both_is_an_error_never_an_overwrite(tmp_path: Path) -> Non
     layer = ComposedLayer.of(org_layer_parts(context))
     assert len(layer.problems) == 1
     assert "package 'cora_runtime' is provided by both cora-constructs" in layer.problems[0]
-    with pytest.raises(LayerBuildError, match="CORA-F1 .*is provided by both"):
+    with pytest.raises(LayerBuildError, match=r"CORA-F1 .*is provided by both"):
         bundle_layer(layer, tmp_path / "cache")
 
 
