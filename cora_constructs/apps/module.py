@@ -67,7 +67,9 @@ class ModuleStack(CoraStack):
                 problems += error.violations
         self.add_resources()
         self.functions: list[StandardLambda] = []
-        for item in lambdas:
+        # A module layer that cannot be built is the one cause to report: its functions would
+        # only repeat it as imports that do not resolve.
+        for item in lambdas if not problems else ():
             try:
                 function = StandardLambda(
                     self,

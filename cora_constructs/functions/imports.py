@@ -131,18 +131,19 @@ class ImportRoot:
     shown: str = ""
 
     @classmethod
-    def function(cls, source_dir: Path) -> ImportRoot:
-        """The function folder (``/var/task``): its own modules are followed."""
+    def function(cls, source_dir: Path, shown: str = "") -> ImportRoot:
+        """The function folder (``/var/task``): its own modules are followed; ``shown`` is the
+        folder as messages name it (project-relative)."""
         return cls(
             "the function folder",
             source_dir,
-            f"if it is your code, put it in {source_dir}",
+            f"if it is your code, put it in {shown or source_dir}",
             local=True,
         )
 
     @classmethod
-    def dependencies(cls, installed: Path, requirements_file: Path) -> ImportRoot:
-        """The function's dependency layer, built from its ``requirements.txt``."""
+    def dependencies(cls, installed: Path, requirements_file: Path | str) -> ImportRoot:
+        """The function's dependency layer, built from its ``requirements.txt`` (as shown)."""
         return cls(
             "the function's dependency layer",
             installed,
@@ -152,10 +153,10 @@ class ImportRoot:
 
     @classmethod
     def layer(
-        cls, name: str, python_dir: Path, requirements_file: Path | None = None, shown: str = ""
+        cls, name: str, python_dir: Path, requirements_file: Path | str | None = None, shown: str = ""
     ) -> ImportRoot:
         """A layer's bundled ``python/`` folder (``/opt/python``); ``name`` like ``org layer`` or
-        ``module layer orders_common``; ``shown`` its project folder."""
+        ``module layer orders_common``; ``shown`` its project folder, ``requirements_file`` as shown."""
         where = requirements_file or python_dir.parent / "requirements.txt"
         code = f", or its code under {shown}/python/" if shown else ""
         return cls(name, python_dir, f"add it to the {name} ({where}{code})", shown=shown or name)

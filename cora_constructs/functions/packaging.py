@@ -75,7 +75,8 @@ class LayerContents:
 
     label: str
     python_dir: Path | None
-    requirements_file: Path | None = None
+    requirements_file: str | None = None
+    """The layer's requirements file, project-relative."""
     shown: str = ""
 
 
@@ -97,12 +98,13 @@ def import_problems(
     source_dir: Path,
     code: FunctionCode,
     layers: Sequence[LayerContents],
+    show: Callable[[Path], str] = str,
 ) -> list[Violation]:
     """CORA-L9 for one function; nothing when a layer or the dependency layer was not built in
     this synth (their contents are unknown, so nothing can be said)."""
     if not code.complete or any(layer.python_dir is None for layer in layers):
         return []
-    roots = [ImportRoot.function(source_dir)]
+    roots = [ImportRoot.function(source_dir, show(source_dir))]
     for layer in layers:
         assert layer.python_dir is not None
         roots.append(
@@ -113,5 +115,5 @@ def import_problems(
     deps = code.dependencies
     if deps is not None and deps.python_dir is not None:
         requirements = source_dir / "requirements.txt"
-        roots.append(ImportRoot.dependencies(deps.python_dir, requirements))
+        roots.append(ImportRoot.dependencies(deps.python_dir, show(requirements)))
     return checker.check(source_dir, roots, handler=defaults.HANDLER_FILE)

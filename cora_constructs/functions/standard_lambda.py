@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -296,7 +296,8 @@ class StandardLambda(Construct):
                 checker_for(project.settings, project.root),
                 source_dir,
                 code,
-                [_contents(ref, show) for ref in [org, *module_refs]],
+                [_org_contents(org, project, show), *(_contents(ref, show) for ref in module_refs)],
+                show,
             )
         if problems or org is None:
             real = self.node.path
@@ -396,11 +397,18 @@ def _packaged_source(source_dir: Path, root: Path) -> str | None:
     return source_dir.relative_to(packaged.PACKAGE_DIR.parent).as_posix()
 
 
-def _contents(ref: LayerRef, show: Any) -> LayerContents:
+def _org_contents(org: LayerRef, project: ProjectContext, show: Callable[[Path], str]) -> LayerContents:
+    """The org layer for the import check: a package is added in the project's org layer folder."""
+    own = project.root / project.setting(defaults.CONTEXT_ORG_LAYER_DIR, defaults.ORG_LAYER_DIR)
+    return LayerContents(org.label, org.python_dir, show(own / "requirements.txt"), show(own))
+
+
+def _contents(ref: LayerRef, show: Callable[[Path], str]) -> LayerContents:
     """A layer as the import check sees it (a layer built elsewhere: contents unknown)."""
     requirements = ref.requirements_files[-1] if ref.requirements_files else None
-    shown = show(requirements.parent) if requirements is not None else ""
-    return LayerContents(ref.label, ref.python_dir, requirements, shown)
+    if requirements is None:
+        return LayerContents(ref.label, ref.python_dir)
+    return LayerContents(ref.label, ref.python_dir, show(requirements), show(requirements.parent))
 
 
 def _layer_ref(layer: Any) -> LayerRef:
