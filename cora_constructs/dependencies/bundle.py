@@ -301,7 +301,7 @@ def bundle_layer(
     fingerprint = fingerprint or layer_fingerprint(layer, [lower.fingerprint for lower in below])
     hit = cached_bundle(cache_root, fingerprint)
     if hit is not None:
-        _raise_overlaps(hit, below, where, show)
+        _raise_overlaps(hit, layer.label, below, where)
         return hit
     provided = provided_below(below)
     sites = layer.requirement_sites(show)
@@ -345,12 +345,13 @@ def bundle_layer(
         record_size(work)
 
     entry = build_entry(cache_root, fingerprint, build)
-    _raise_overlaps(entry, below, where, show)
+    _raise_overlaps(entry, layer.label, below, where)
     return entry
 
 
-def _raise_overlaps(entry: Path, below: Sequence[LowerLayer], where: str, show: Show) -> None:
-    problems = overlaps((where, entry / "python"), [(lower.label, lower.python_dir) for lower in below], show)
+def _raise_overlaps(entry: Path, label: str, below: Sequence[LowerLayer], where: str) -> None:
+    lower = [(layer.label, layer.python_dir) for layer in below]
+    problems = overlaps((label, entry / "python"), lower, where=where)
     if problems:
         raise LayerBuildError(problems)
 

@@ -232,10 +232,12 @@ def top_level_entries(folder: Path) -> dict[str, tuple[str, Path]]:
     return found
 
 
-def overlaps(upper: tuple[str, Path], lower: Sequence[tuple[str, Path]], show: Show = str) -> list[Violation]:
+def overlaps(
+    upper: tuple[str, Path], lower: Sequence[tuple[str, Path]], *, where: str = ""
+) -> list[Violation]:
     """CORA-L10 once per pair of layers: the top-level packages ``upper`` (label, ``python/``)
     shares with a layer below. Namespace folders merge when unpacked: their contents are
-    compared instead, recursively."""
+    compared instead, recursively. ``where`` is the path reported (default: the label)."""
     problems: list[Violation] = []
     for label, folder in lower:
         shared: list[str] = []
@@ -245,7 +247,7 @@ def overlaps(upper: tuple[str, Path], lower: Sequence[tuple[str, Path]], show: S
             problems.append(
                 Violation(
                     LAYER_OVERLAP,
-                    upper[0],
+                    where or upper[0],
                     f"{names} {'is' if len(shared) == 1 else 'are'} in both {label} and {upper[0]}. "
                     f"Lambda unpacks a function's layers in order into /opt, so {upper[0]}'s files "
                     f"would silently replace {label}'s and functions would run a mix of both. Keep "
