@@ -171,11 +171,14 @@ def _check_layers(
             row.checks[Check.ORG_LAYER] = Status.OK
     if len(actual.layer_arns) != fn.layer_count:
         module_layers = [folder for folder in fn.layers[1:]]
+        dependencies = (
+            f", then the dependency layer built from {fn.dependency_layer}" if fn.dependency_layer else ""
+        )
         report(
             Check.LAYERS,
             Status.DRIFT,
             f"{len(actual.layer_arns)} layer(s) attached; the app attaches {fn.layer_count} "
-            f"(the org layer, then {', '.join(module_layers) or 'no module layer'})",
+            f"(the org layer, then {', '.join(module_layers) or 'no module layer'}{dependencies})",
             f"redeploy from the app: {_redeploy(fn)}; never attach or detach layers by hand",
         )
     else:

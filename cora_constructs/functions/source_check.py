@@ -28,10 +28,11 @@ from cora_constructs.errors import Violation
 from cora_runtime.routes import SourceReadError, decode_source
 
 LAYER_FIX = (
-    "put the dependency in a layer, which is built for Lambda's Linux with pip --platform "
-    "manylinux2014_x86_64: a module layer (packages/module-<name>/backend/layers/<layer>/"
-    f"requirements.txt) or the org layer ({defaults.ORG_LAYER_DIR}/requirements.txt); function "
-    "folders hold only your own Python sources and a requirements.txt of pure-Python packages"
+    "delete it and list the package in the function's requirements.txt instead: it is built for "
+    "Lambda's Linux (pip --platform manylinux2014_x86_64) into the function's dependency layer "
+    "(or put it in a module layer, packages/module-<name>/backend/layers/<layer>/requirements.txt, "
+    f"or the org layer, {defaults.ORG_LAYER_DIR}/requirements.txt); function folders hold only "
+    "your own sources"
 )
 SHARED_LAYER_FIX = LAYER_FIX
 """The fix for compiled code in a function folder (the old name, kept for callers)."""

@@ -189,7 +189,9 @@ def test_a_removed_module_layer_fails_the_import_with_file_and_line(tmp_path: Pa
     assert f"{handler}:8" in str(error) and "orders_common" in str(error)
 
 
-def test_a_module_layer_and_a_shared_package_in_the_org_layer_are_one_l10(tmp_path: Path, cache: Path) -> None:
+def test_a_module_layer_and_a_shared_package_in_the_org_layer_are_one_l10(
+    tmp_path: Path, cache: Path
+) -> None:
     root = real_project(tmp_path / "p")
     write(root / "layers/org_common/python/eval_common/__init__.py", "")
     error = refusal(root, tmp_path / "out", cache)
