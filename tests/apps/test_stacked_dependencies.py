@@ -246,3 +246,18 @@ def test_a_second_clone_synthesizes_offline_from_the_cache(
     again = read_templates(outdir)
     assert functions(again["shop-dev-shop"]).keys() == functions(first["shop-dev-shop"]).keys()
     assert again["shop-dev-shop"]["Resources"].keys() == first["shop-dev-shop"]["Resources"].keys()
+
+
+def test_deploys_watch_the_requirements_and_every_layer_below(
+    synthesized: tuple[Path, dict[str, Any]],
+) -> None:
+    from cora_constructs.assembly.reader import read_cloud_assembly
+
+    outdir, _templates = synthesized
+    (checkout,) = [fn for fn in read_cloud_assembly(outdir) if fn.function_name == "shop-dev-shop-checkout"]
+    # the function folder (its requirements.txt, hence its dependency layer) and the layers below
+    assert checkout.watched_paths[:3] == (
+        f"{LAMBDAS}/checkout/**",
+        "layers/org_common/**",
+        f"{MODULE_LAYER}/**",
+    )
