@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -71,9 +72,19 @@ class LayerRef:
         return LowerLayer(self.label, self.python_dir, self.requirements, self.fingerprint)
 
 
-def project_paths(root: Path) -> Callable[[Path], str]:
-    """How messages name a path: relative to the project root, or inside cora-constructs."""
+@dataclass(frozen=True)
+class OrgLayerRef(LayerRef):
+    """The org layer as a function sees it: the bottom of every function's layer stack."""
 
+    label: str = ORG_LAYER_LABEL
+
+
+@cache
+def project_paths(root: Path) -> Callable[[Path], str]:
+    """How messages name a path: relative to the project root, or inside cora-constructs (one
+    function per root, remembering what it has shown: every function of an app asks)."""
+
+    @cache
     def show(path: Path) -> str:
         resolved = path.resolve()
         if resolved.is_relative_to(root) and not packaged.is_installed_path(resolved):

@@ -15,7 +15,7 @@ from constructs import Construct, IValidation
 
 from cora_constructs import defaults, naming, packaged
 from cora_constructs.dependencies.cache import cache_root_of, wheelhouse_of
-from cora_constructs.dependencies.layer_ref import ORG_LAYER_LABEL, LayerRef, LayerWatch, project_paths
+from cora_constructs.dependencies.layer_ref import LayerRef, LayerWatch, OrgLayerRef, project_paths
 from cora_constructs.dependencies.sizes import (
     SIZE_METADATA,
     BundleSize,
@@ -139,7 +139,7 @@ class StandardLambda(Construct):
         construct_id: str,
         *,
         source: str | Path,
-        org_layer: OrgLayer | LayerRef | None,
+        org_layer: OrgLayer | OrgLayerRef | None,
         module: str | None = None,
         layers: Sequence[lambda_.ILayerVersion | Any] = (),
         environment: Mapping[str, str] | None = None,
@@ -473,10 +473,10 @@ def _refuse_forbidden(path: str, forbidden: Mapping[str, object]) -> list[Violat
     return problems
 
 
-def _org_layer_ref(org_layer: object) -> LayerRef | None:
+def _org_layer_ref(org_layer: object) -> OrgLayerRef | None:
     """The org layer's ref: an OrgLayer (its ``ref``) or what OrgLayer.from_ssm returns."""
     ref = getattr(org_layer, "ref", org_layer)
-    return ref if isinstance(ref, LayerRef) and ref.label == ORG_LAYER_LABEL else None
+    return ref if isinstance(ref, OrgLayerRef) else None
 
 
 def _check_app_separation(

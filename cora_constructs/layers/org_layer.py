@@ -30,6 +30,7 @@ from cora_constructs.dependencies.layer_ref import (
     ORG_LAYER_LABEL,
     LayerRef,
     LayerWatch,
+    OrgLayerRef,
     lower_layers,
     project_paths,
 )
@@ -37,9 +38,6 @@ from cora_constructs.dependencies.sizes import bundle_size
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.project import ProjectContext
 from cora_constructs.stack import project_of
-
-OrgLayerRef = LayerRef
-"""The org layer as a function sees it (a :class:`LayerRef`)."""
 
 
 def layer_cache_root(project: ProjectContext, cache_dir: str | Path | None = None) -> Path:
@@ -245,8 +243,8 @@ def _org_ref(
     bundle: Path | None,
     project: ProjectContext,
     fingerprint: str,
-) -> LayerRef:
-    return LayerRef(
+) -> OrgLayerRef:
+    return OrgLayerRef(
         layer_version,
         watch_of(layer.parts, project.root),
         bundle / "python" if bundle else None,
@@ -256,3 +254,17 @@ def _org_ref(
         size=bundle_size(bundle) if bundle else None,
         requirements=layer.requirement_sites(project_paths(project.root)),
     )
+
+
+__all__ = [
+    "LayerWatch",
+    "OrgLayer",
+    "OrgLayerRef",
+    "layer_bundle",
+    "layer_cache_root",
+    "layer_code",
+    "org_layer_parts",
+    "project_org_layer_dir",
+    "watch_of",
+    "wheelhouse_of",
+]
