@@ -175,7 +175,8 @@ def test_every_problem_of_a_folder_is_reported_together(tmp_path: Path) -> None:
         in (messages(folder)[2][1])
     )
     assert (
-        "a module layer (packages/module-<name>/backend/layers/<layer>/requirements.txt)"
+        "list the package in the function's requirements.txt instead: it is built for Lambda's "
+        "Linux (pip --platform manylinux2014_x86_64) into the function's dependency layer"
         in (messages(folder)[2][1])
     )
 
