@@ -59,6 +59,16 @@ def lambda_handler(event, context):
 '''
 
 
+INVOICE = '''"""Shop - invoices."""
+
+import msgpack
+
+
+def lambda_handler(event, context):
+    return msgpack.packb(1)
+'''
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
@@ -73,6 +83,12 @@ def shop_project(root: Path) -> Path:
     write(root / f"{MODULE_LAYER}/python/shop_common/__init__.py", 'NAME = "shop"\n')
     write(root / f"{LAMBDAS}/checkout/lambda_function.py", CHECKOUT)
     write(root / f"{LAMBDAS}/checkout/requirements.txt", "msgpack==1.2.4\nattrs==26.1.0\n")
+    # the same remaining distributions as checkout, from other lines: one shared layer version
+    write(
+        root / f"{LAMBDAS}/invoice/lambda_function.py",
+        INVOICE,
+    )
+    write(root / f"{LAMBDAS}/invoice/requirements.txt", "pydantic>=2\nattrs==26.1.0\nmsgpack==1.2.4\n")
     write(root / f"{LAMBDAS}/catalog/lambda_function.py", CATALOG)
     write(root / f"{LAMBDAS}/catalog/requirements.txt", "pydantic>=2.0\nhttpx\nboto3\n")
     return root
@@ -157,7 +173,7 @@ def test_the_first_lambda_gets_a_dependency_layer_with_the_compiled_package(
     fn = functions(templates["shop-dev-shop"])["shop-dev-shop-checkout"]
     code = outdir / fn["Metadata"]["aws:asset:path"]
     assert sorted(p.name for p in code.iterdir()) == ["lambda_function.py", "requirements.txt"]
-    assert find_native_files(code) == []
+    assert find_native_files(code) == []  # the code asset: its source folder only
     assert len(fn["Properties"]["Layers"]) == 3  # org, module layer, dependency layer
     dependency_layer = layer_dirs(outdir, templates, fn, "shop-dev-shop")[-1]
     assert distributions(dependency_layer) == {"msgpack", "attrs"}
@@ -181,7 +197,17 @@ def test_the_second_lambda_gets_no_dependency_layer(synthesized: tuple[Path, dic
     assert len(fn["Properties"]["Layers"]) == 2
     assert "cora:dependencyLayer" not in fn["Metadata"]
     layers = resources(templates["shop-dev-shop"], "AWS::Lambda::LayerVersion")
-    assert len(layers) == 2  # the module layer and checkout's dependency layer
+    assert len(layers) == 2  # the module layer, and one dependency layer checkout and invoice share
+
+
+def test_functions_with_the_same_remaining_requirements_share_one_layer_version(
+    synthesized: tuple[Path, dict[str, Any]],
+) -> None:
+    _outdir, templates = synthesized
+    fns = functions(templates["shop-dev-shop"])
+    checkout, invoice = fns["shop-dev-shop-checkout"], fns["shop-dev-shop-invoice"]
+    assert checkout["Properties"]["Layers"][-1] == invoice["Properties"]["Layers"][-1]
+    assert checkout["Properties"]["Layers"][-1]["Ref"].startswith("Dependencies")
 
 
 def test_a_version_conflicting_with_the_org_pin_is_one_problem_naming_both_lines(
@@ -216,7 +242,7 @@ def test_six_layers_on_a_function_fail_with_the_limit_sizes_and_fix(tmp_path: Pa
     for index in range(2, 6):
         write(root / f"packages/module-shop/backend/layers/extra{index}/python/extra{index}/__init__.py", "")
     error = refusal(root, tmp_path / "out", cache)
-    assert set(error.codes) == {"CORA-L14"} and len(error.violations) == 2  # checkout and catalog
+    assert set(error.codes) == {"CORA-L14"} and len(error.violations) == 3  # one per function
     message = next(v.message for v in error.violations if "checkout" in v.message)
     assert "has 7 layers (org layer " in message and " MB, " in message
     assert "Lambda allows at most 5 per function" in message and "Fix: merge module layers" in message
