@@ -19,6 +19,14 @@ from cora_constructs.dependencies.stacking import LowerLayer, RequirementSite
 
 ORG_LAYER_LABEL = "org layer"
 DEPENDENCY_LAYER_LABEL = "dependency layer"
+DEPENDENCY_LAYER_NAME = "{stack}-deps-{hash}"
+"""How a dependency layer version is named (``{hash}``: the first 8 characters of its content
+hash), so `cora audit` can tell it is attached last."""
+DEPENDENCY_LAYER_MARK = "-deps-"
+
+
+def dependency_layer_name(stack: str, content_hash: str) -> str:
+    return DEPENDENCY_LAYER_NAME.format(stack=stack, hash=content_hash[:8])[:140]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,12 @@ from aws_cdk import aws_lambda as lambda_
 from cora_constructs import naming
 from cora_constructs.dependencies.bundle import ASSET_EXCLUDES
 from cora_constructs.dependencies.distributions import installed_distributions
-from cora_constructs.dependencies.layer_ref import DEPENDENCY_LAYER_LABEL, LayerRef, LayerWatch
+from cora_constructs.dependencies.layer_ref import (
+    DEPENDENCY_LAYER_LABEL,
+    LayerRef,
+    LayerWatch,
+    dependency_layer_name,
+)
 from cora_constructs.functions.packaging import FunctionCode
 from cora_constructs.project import ProjectContext
 
@@ -56,7 +61,7 @@ def dependency_layer_version(
     layer_version = lambda_.LayerVersion(
         stack,
         f"Dependencies{key[:12]}",
-        layer_version_name=f"{naming.slug(stack_name)}-deps-{key[:8]}"[:140],
+        layer_version_name=dependency_layer_name(naming.slug(stack_name), key),
         code=lambda_.Code.from_asset(
             str(folder),
             asset_hash=asset_hash,

@@ -316,3 +316,20 @@ def test_template_functions_name_their_dependency_layer() -> None:
     }
     (fn,) = template_functions(template)
     assert (fn.layer_count, fn.dependency_layer) == (2, "m/lambdas/fn/requirements.txt")
+
+
+def test_the_dependency_layer_must_be_attached_last() -> None:
+    expected = _expected()
+    fn = replace(expected.functions[0], layer_count=2, dependency_layer="m/lambdas/fn/requirements.txt")
+    state = replace(expected, functions=(fn,))
+    deployed = _deployed()
+    function = deployed.functions[FN]
+    deps = "arn:aws:lambda:us-east-1:123456789012:layer:cora-dev-mod-deps-0a1b2c3d:4"
+    other = "arn:aws:lambda:us-east-1:123456789012:layer:cora-dev-mod-extra:1"
+    good = replace(deployed, functions={FN: replace(function, layer_arns=(*function.layer_arns, deps))})
+    assert [p for p in _problems(state, good) if p[0] == "layers"] == []
+    bad = replace(deployed, functions={FN: replace(function, layer_arns=(*function.layer_arns, other))})
+    (problem,) = [p for p in _problems(state, bad) if p[0] == "layers"]
+    assert problem[1] == "DRIFT" and problem[2].startswith(
+        f"the last layer attached is {other}, not the dependency"
+    )
