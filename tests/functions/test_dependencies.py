@@ -342,3 +342,27 @@ def test_requirement_lines_and_names() -> None:
             "./local",
         )
     ] == ["python-dateutil", "zope-interface", None, None, "pkg", None]
+
+
+def test_a_transitive_requirement_the_pins_below_cannot_meet_is_one_l13_from_pip(tmp_path: Path) -> None:
+    lower = tmp_path / "lower" / "old" / "python"
+    dist_info = lower / "pydantic_core-2.0.0.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: pydantic-core\nVersion: 2.0.0\n")
+    below = [LowerLayer("module layer m", lower, (), "old")]
+    req = requirements(tmp_path, "pydantic>=2\n")
+    stderr = (
+        "ERROR: Cannot install pydantic==2.9.2 because these package versions have conflicting "
+        "dependencies.\n"
+        "The conflict is caused by:\n    pydantic 2.9.2 depends on pydantic-core==2.23.4\n"
+        "    The user requested (constraint) pydantic-core==2.0.0\n"
+        "ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/dependency-resolution/"
+    )
+    with pytest.raises(FunctionDependencyError) as caught:
+        deps(req, tmp_path, below, runner=FakePip(returncode=1, stderr=stderr))
+    (violation,) = caught.value.violations
+    shown = "packages/module-orders/backend/lambdas/orders-api/requirements.txt"
+    assert (violation.code, violation.path) == ("CORA-L13", shown)
+    assert violation.message.startswith(f"pip cannot resolve {shown} on top of module layer m: ")
+    assert "The user requested (constraint) pydantic-core==2.0.0" in violation.message
+    assert violation.message.endswith("(the layers below win).")
