@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cora_constructs.errors import Violation
@@ -102,7 +102,6 @@ class Part:
 
     label: str
     size: BundleSize | None
-    packages_of: str = field(default="")
 
 
 def megabytes(size: int) -> str:

@@ -23,7 +23,7 @@ org layer first):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,8 +57,6 @@ TARGET_MARKERS = {
     "extra": "",
 }
 """Environment markers of Lambda's python3.11 x86_64 runtime."""
-
-Show = Callable[[Path], str]
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,14 @@ def test_fingerprint_changes_with_requirements_and_sources_only(tmp_path: Path) 
     assert layer_fingerprint(source) not in (first, second)
 
 
+def test_fingerprint_covers_the_layers_below(tmp_path: Path) -> None:
+    source = make_layer(tmp_path / "layer")
+    alone = layer_fingerprint(source)
+    on_org = layer_fingerprint(source, ["org-v1"])
+    assert len({alone, on_org, layer_fingerprint(source, ["org-v2"])}) == 3  # a new org pin rebuilds it
+    assert layer_fingerprint(source, ["org-v1"]) == on_org
+
+
 def test_cache_hit_runs_no_pip(tmp_path: Path) -> None:
     source = make_layer(tmp_path / "layer")
     calls: list[list[str]] = []
