@@ -62,7 +62,7 @@ def render_sizes(sizes: Iterable[FunctionSize]) -> list[str]:
     if not rows:
         return []
     width = max(len(row.function_name) for row in rows)
-    lines = ["  unzipped size per function (code + layers), against Lambda's 262,144,000-byte limit:"]
+    lines = ["  unzipped size per function (code + layers), against Lambda's limit of 250 MiB:"]
     for row in rows:
         unknown = [name for name, size in row.parts if size is None]
         note = f"; {', '.join(unknown)} {NOT_COUNTED}" if unknown else ""

@@ -104,8 +104,12 @@ class Part:
     size: BundleSize | None
 
 
+MIB = 1_048_576
+
+
 def megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
+    """``size`` in MiB, the unit of Lambda's quotas (262,144,000 bytes is 250.0 MiB)."""
+    return f"{size / MIB:.1f} MiB"
 
 
 def total_bytes(parts: Iterable[Part]) -> int:
@@ -173,8 +177,8 @@ def limit_problems(function: str, code: Part, layers: Sequence[Part], *, where: 
                 TOO_LARGE,
                 where,
                 f"{function} unzips to {total:,} bytes ({megabytes(total)}: {_listing(parts)}), over "
-                f"Lambda's limit of {MAX_UNZIPPED_BYTES:,} bytes for a function and all its layers, "
-                "so the deploy would fail."
+                f"Lambda's limit of {MAX_UNZIPPED_BYTES:,} bytes (250 MiB) for a function and all its "
+                "layers, so the deploy would fail."
                 + (f" Largest packages: {largest}." if largest else "")
                 + " Fix: drop the packages the function does not import from its layers' and its "
                 "own requirements.txt, move a heavy package used by few functions out of the "

@@ -79,7 +79,7 @@ class ModuleLayer(Construct):
                     TOO_LARGE,
                     self.source,
                     f"{label} alone unzips to {own:,} bytes ({megabytes(own)}; largest: {largest}), over "
-                    f"Lambda's limit of {MAX_UNZIPPED_BYTES:,} bytes for a function and all its "
+                    f"Lambda's limit of {MAX_UNZIPPED_BYTES:,} bytes (250 MiB) for a function and all its "
                     "layers, so no function could use it. Fix: keep data files out of the layer "
                     "(S3, or the functions that read them), or split it.",
                 )

@@ -16,7 +16,7 @@ from cora_constructs.dependencies.stacking import (
     overlaps,
 )
 
-MB = 1_000_000
+MiB = 1_048_576  # the unit of the messages
 
 
 def part(label: str, size: int | None, *packages: tuple[str, int]) -> Part:
@@ -25,37 +25,37 @@ def part(label: str, size: int | None, *packages: tuple[str, int]) -> Part:
 
 def test_five_layers_pass_and_six_fail_naming_each_layer_with_its_size_and_the_fix() -> None:
     code = part("function code", 20_000)
-    layers = [part("org layer", 40 * MB), *(part(f"module layer m{i}", 1 * MB) for i in range(4))]
+    layers = [part("org layer", 40 * MiB), *(part(f"module layer m{i}", 1 * MiB) for i in range(4))]
     assert limit_problems("the function f", code, layers) == []
     (problem,) = limit_problems("the function f", code, [*layers, part("a layer built elsewhere", None)])
     assert problem.code == "CORA-L14" and problem.path == "the function f"
     assert problem.message.startswith(
-        "the function f has 6 layers (org layer 40.0 MB, module layer m0 1.0 MB, module layer m1 1.0 MB, "
-        "module layer m2 1.0 MB, module layer m3 1.0 MB, a layer built elsewhere (not counted: built "
+        "the function f has 6 layers (org layer 40.0 MiB, module layer m0 1.0 MiB, module layer m1 1.0 MiB, "
+        "module layer m2 1.0 MiB, module layer m3 1.0 MiB, a layer built elsewhere (not counted: built "
         "outside cora-constructs)); Lambda allows at most 5 per function, so the deploy would fail. "
         "Fix: merge module layers"
     )
 
 
 def test_over_250_mb_unzipped_names_the_sizes_the_largest_packages_and_the_fix() -> None:
-    code = part("function code", 1 * MB)
+    code = part("function code", 1 * MiB)
     layers = [
-        part("org layer", 113 * MB, ("botocore", 80 * MB), ("cryptography", 12 * MB)),
-        part("module layer ml", 126 * MB, ("torch", 120 * MB)),
-        part("dependency layer", 30 * MB, ("numpy", 29 * MB)),
+        part("org layer", 113 * MiB, ("botocore", 80 * MiB), ("cryptography", 12 * MiB)),
+        part("module layer ml", 126 * MiB, ("torch", 120 * MiB)),
+        part("dependency layer", 30 * MiB, ("numpy", 29 * MiB)),
     ]
     (problem,) = limit_problems("the function f", code, layers, where="App/Fn")
     assert (problem.code, problem.path) == ("CORA-L15", "App/Fn")
     assert problem.message == (
-        "the function f unzips to 270,000,000 bytes (270.0 MB: function code 1.0 MB, org layer 113.0 MB, "
-        "module layer ml 126.0 MB, dependency layer 30.0 MB), over Lambda's limit of 262,144,000 bytes "
-        "for a function and all its layers, so the deploy would fail. Largest packages: torch 120.0 MB "
-        "(module layer ml), botocore 80.0 MB (org layer), numpy 29.0 MB (dependency layer), cryptography "
-        "12.0 MB (org layer). Fix: drop the packages the function does not import from its layers' and "
-        "its own requirements.txt, move a heavy package used by few functions out of the module layer "
-        "into those functions' requirements.txt, or split the module."
+        "the function f unzips to 283,115,520 bytes (270.0 MiB: function code 1.0 MiB, org layer 113.0 MiB, "
+        "module layer ml 126.0 MiB, dependency layer 30.0 MiB), over Lambda's limit of 262,144,000 bytes "
+        "(250 MiB) for a function and all its layers, so the deploy would fail. Largest packages: torch "
+        "120.0 MiB (module layer ml), botocore 80.0 MiB (org layer), numpy 29.0 MiB (dependency layer), "
+        "cryptography 12.0 MiB (org layer). Fix: drop the packages the function does not import from its "
+        "layers' and its own requirements.txt, move a heavy package used by few functions out of the "
+        "module layer into those functions' requirements.txt, or split the module."
     )
-    exactly = [part("org layer", 262_144_000 - 1 * MB)]
+    exactly = [part("org layer", 262_144_000 - 1 * MiB)]
     assert limit_problems("f", code, exactly) == []
 
 
@@ -81,7 +81,7 @@ def test_cora_synth_lists_functions_largest_first_against_the_limit() -> None:
         }
 
     templates = [
-        {"Resources": {"A": fn("shop-dev-a", 3 * MB, {"name": "function code", "bytes": 3 * MB})}},
+        {"Resources": {"A": fn("shop-dev-a", 3 * MiB, {"name": "function code", "bytes": 3 * MiB})}},
         {
             "Resources": {
                 "B": fn("shop-dev-bb", 131_072_000, {"name": "org layer", "counted": False}),
@@ -92,10 +92,10 @@ def test_cora_synth_lists_functions_largest_first_against_the_limit() -> None:
     sizes = function_sizes(templates)
     assert [s.function_name for s in sizes] == ["shop-dev-bb", "shop-dev-a"]
     assert render_sizes(sizes) == [
-        "  unzipped size per function (code + layers), against Lambda's 262,144,000-byte limit:",
-        "    shop-dev-bb   131.1 MB of 262.1 MB (50%); org layer (not counted: built outside "
+        "  unzipped size per function (code + layers), against Lambda's limit of 250 MiB:",
+        "    shop-dev-bb  125.0 MiB of 250.0 MiB (50%); org layer (not counted: built outside "
         "cora-constructs)",
-        "    shop-dev-a      3.0 MB of 262.1 MB (1%)",
+        "    shop-dev-a     3.0 MiB of 250.0 MiB (1%)",
     ]
     assert render_sizes([]) == []
 
