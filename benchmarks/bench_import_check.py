@@ -10,7 +10,8 @@ layer (a copy of ``cora_runtime``). Then times, best of ``--rounds``:
   listings of the layers are shared by every function;
 - ``fresh``: a new checker per function (the worst case: nothing shared);
 - ``overlaps``: :func:`~cora_constructs.dependencies.stacking.overlaps` of the module layer
-  over the org layer (once per layer pair since 0.3.0; measured per function as a bound).
+  over the org layer, once per module (10 functions), as the layers run it since stacking:
+  once per pair of layers, not per function; the cost shown is per function.
 
 and prints the cost per function and its ratio to a synth's cost per function (``--synth-ms``,
 default 22.6 ms: 4.52 s for 200 StandardLambdas in benchmarks/README.md). The issue's goal is
