@@ -23,6 +23,7 @@ org layer first):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,22 +213,30 @@ def top_level_entries(folder: Path) -> dict[str, tuple[str, Path]]:
     ``package``, ``module`` or ``namespace`` (a folder without ``__init__``, merged when
     unpacked). ``*.dist-info``, ``bin`` and caches are not importable names."""
     found: dict[str, tuple[str, Path]] = {}
-    if not folder.is_dir():
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:
         return found
-    for entry in sorted(folder.iterdir()):
+    for entry in entries:
         name = entry.name
         if name in ("__pycache__", "bin") or name.endswith((".dist-info", ".egg-info", ".pth")):
             continue
-        if entry.is_dir():
-            if not name.isidentifier():
-                continue
-            has_init = any(entry.glob("__init__.*"))
-            found.setdefault(name, ("package" if has_init else "namespace", entry))
+        if entry.is_dir(follow_symlinks=False):
+            if name.isidentifier():
+                kind = "package" if _has_init(entry.path) else "namespace"
+                found.setdefault(name, (kind, Path(entry.path)))
         else:
             stem = name.split(".", 1)[0]
             if name.endswith((".py", ".so")) and stem.isidentifier():
-                found.setdefault(stem, ("module", entry))
+                found.setdefault(stem, ("module", Path(entry.path)))
     return found
+
+
+def _has_init(folder: str) -> bool:
+    try:
+        return any(entry.name.startswith("__init__.") for entry in os.scandir(folder))
+    except OSError:
+        return False
 
 
 def overlaps(
