@@ -101,6 +101,11 @@ class FunctionDependencies:
         return self.bundle / "python" if self.bundle else None
 
 
+def unknown_dependencies() -> FunctionDependencies:
+    """A dependency layer that could not be built: its contents are unknown."""
+    return FunctionDependencies(None, None, "", complete=False)
+
+
 def _is_nested(line: str) -> bool:
     """``-r file``, ``--requirement=file``, ``-rfile``, ``-c``, ``-e`` and their long forms."""
     for option in _NESTED:
@@ -234,4 +239,5 @@ __all__ = [
     "content_hash",
     "function_dependencies",
     "plan_dependencies",
+    "unknown_dependencies",
 ]

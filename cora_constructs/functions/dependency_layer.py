@@ -39,7 +39,7 @@ def dependency_layer_version(
     can never pass for a built one.
     """
     deps = code.dependencies
-    if deps is None:
+    if deps is None or not deps.fingerprint:  # none, or it failed (its problems are reported)
         return None
     if deps.bundle is not None and deps.content_hash is not None:
         key, folder, asset_hash = deps.content_hash, deps.bundle, deps.content_hash

@@ -25,6 +25,7 @@ from cora_constructs.dependencies.sizes import (
     size_metadata,
 )
 from cora_constructs.errors import CoraValidationError, Violation
+from cora_constructs.functions.dependencies import unknown_dependencies
 from cora_constructs.functions.dependency_layer import dependency_layer_version
 from cora_constructs.functions.observability import observability
 from cora_constructs.functions.packaging import (
@@ -282,7 +283,9 @@ class StandardLambda(Construct):
                     show=show,
                 )
             except CoraValidationError as exc:
+                # The requirements are the one cause: the imports they would serve are not checked.
                 problems += exc.violations
+                code = FunctionCode(source_dir, unknown_dependencies())
         stacked: list[LayerRef] = []
         parts: list[Part] = []
         if org is not None:

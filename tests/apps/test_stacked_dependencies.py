@@ -289,3 +289,35 @@ def test_deploys_watch_the_requirements_and_every_layer_below(
         "layers/org_common/**",
         f"{MODULE_LAYER}/**",
     )
+
+
+def test_the_conflict_reaches_the_user_as_one_line_and_no_traceback(tmp_path: Path, cache: Path) -> None:
+    """What `cdk synth` runs (``app.py``: ``main()``), in a process of its own."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.cdk_helpers import project_context
+
+    root = shop_project(tmp_path / "p")
+    write(root / f"{LAMBDAS}/checkout/requirements.txt", "msgpack==1.2.4\norjson<3.10\n")
+    context = project_context(root, **{"cora:project": "shop", "cora:layerCache": str(cache)})
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(tmp_path / "out")}
+    result = subprocess.run(
+        [sys.executable, "-c", "from cora_constructs.apps import main; main()"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == "cora: the app breaks the standards:"
+    assert lines[1].startswith(f"CORA-L13 {LAMBDAS}/checkout/requirements.txt:2: `orjson<3.10`")
+    assert lines[2:] == ["1 problem (CORA-L13: 1)"]
+    assert (
+        "Traceback" not in result.stderr and "\x1b" not in result.stderr and str(cache) not in result.stderr
+    )
