@@ -1,6 +1,6 @@
 """cora-constructs: AWS CDK v2 constructs that make the CORA Lambda standards impossible to break.
 
-The constructs are imported lazily, so pure modules (``cora_constructs.binaries``,
+The constructs are imported lazily, so pure modules (``cora_constructs.dependencies.binaries``,
 ``cora_constructs.naming``, the CLI) load without starting jsii's Node process.
 """
 

@@ -49,7 +49,15 @@ def normalise(template: dict[str, Any]) -> Any:
     text = json.dumps(template, indent=1, sort_keys=True)
     text = _ASSET_HASH.sub("<asset-hash>", text)
     text = _VERSION_ID.sub(r"\1<hash>", text)
-    return json.loads(text)
+    out = json.loads(text)
+    for resource in out.get("Resources", {}).values():
+        size = resource.get("Metadata", {}).get("cora:size")
+        if isinstance(size, dict):  # sizes change with every code edit: known or not counted
+            size["bytes"] = "<bytes>"
+            for part in size.get("parts", []):
+                if "bytes" in part:
+                    part["bytes"] = "<bytes>"
+    return out
 
 
 def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:

@@ -22,7 +22,9 @@ class ModuleStack(CoraStack):
     """``{project}-{env}-{module}``: a module's StandardLambdas behind the shared HTTP API.
 
     Every folder under the module's ``backend/layers/`` is a :class:`ModuleLayer`, attached after
-    the org layer to each of the module's Lambdas (in folder name order).
+    the org layer to each of the module's Lambdas (in folder name order), each resolved on top
+    of the layers before it; a Lambda's own ``requirements.txt`` becomes its dependency layer,
+    attached last.
 
     **The extension point.** Subclass it to give a module its own resources and settings, and
     register the subclass with ``StackApp(module_stacks={"<module>": YourStack})``:
@@ -55,14 +57,19 @@ class ModuleStack(CoraStack):
         self.module_layers: list[ModuleLayer] = []
         for folder in module_layer_folders(lambdas[0].layers_dir) if lambdas else ():
             try:
+                below = [self.org_layer, *(layer.ref for layer in self.module_layers)]
                 self.module_layers.append(
-                    ModuleLayer(self, f"Layer{construct_id(folder.name)}", source=folder, module=module)
+                    ModuleLayer(
+                        self, f"Layer{construct_id(folder.name)}", source=folder, module=module, below=below
+                    )
                 )
             except CoraValidationError as error:
                 problems += error.violations
         self.add_resources()
         self.functions: list[StandardLambda] = []
-        for item in lambdas:
+        # A module layer that cannot be built is the one cause to report: its functions would
+        # only repeat it as imports that do not resolve.
+        for item in lambdas if not problems else ():
             try:
                 function = StandardLambda(
                     self,

@@ -32,6 +32,7 @@ from cora_constructs.audit.model import (
     RouteRow,
     Status,
 )
+from cora_constructs.dependencies.layer_ref import DEPENDENCY_LAYER_MARK
 
 PUBLIC_AUTH = "public"
 ORG_AUTH = "org"
@@ -174,15 +175,33 @@ def _check_layers(
             row.checks[Check.ORG_LAYER] = Status.OK
     if len(actual.layer_arns) != fn.layer_count:
         module_layers = [folder for folder in fn.layers[1:]]
+        dependencies = (
+            f", then the dependency layer built from {fn.dependency_layer}" if fn.dependency_layer else ""
+        )
         report(
             Check.LAYERS,
             Status.DRIFT,
             f"{len(actual.layer_arns)} layer(s) attached; the app attaches {fn.layer_count} "
-            f"(the org layer, then {', '.join(module_layers) or 'no module layer'})",
+            f"(the org layer, then {', '.join(module_layers) or 'no module layer'}{dependencies})",
+            f"redeploy from the app: {_redeploy(fn)}; never attach or detach layers by hand",
+        )
+    elif fn.dependency_layer and not _is_dependency_layer(actual.layer_arns[-1] if actual.layer_arns else ""):
+        report(
+            Check.LAYERS,
+            Status.DRIFT,
+            f"the last layer attached is {actual.layer_arns[-1] if actual.layer_arns else 'none'}, not the "
+            f"dependency layer built from {fn.dependency_layer} (the org layer first, the module layers, "
+            "then the dependency layer)",
             f"redeploy from the app: {_redeploy(fn)}; never attach or detach layers by hand",
         )
     else:
         row.checks[Check.LAYERS] = Status.OK
+
+
+def _is_dependency_layer(arn: str) -> bool:
+    """Whether a layer version ARN names a function dependency layer (``{stack}-deps-{hash}``)."""
+    found = layer_version(arn)
+    return found is not None and DEPENDENCY_LAYER_MARK in found[0].rsplit(":", 1)[-1]
 
 
 def _check_code(fn: ExpectedFunction, actual: DeployedFunction, report: _Report, row: FunctionRow) -> None:

@@ -61,6 +61,9 @@ class TemplateFunction:
     function_name: str
     code_hash: str | None
     layer_count: int
+    dependency_layer: str | None = None
+    """The function's requirements.txt its dependency layer is built from (metadata
+    ``cora:dependencyLayer``), None when it has none."""
 
 
 def read_project_settings(project_root: Path | None) -> ProjectSettings:
@@ -203,11 +206,13 @@ def template_functions(template: Mapping[str, object]) -> list[TemplateFunction]
         if not isinstance(name, str):
             continue
         layers = properties.get("Layers")
+        dependency_layer = metadata.get("cora:dependencyLayer")
         functions.append(
             TemplateFunction(
                 function_name=name,
                 code_hash=asset_hash(properties.get("Code")),
                 layer_count=len(layers) if isinstance(layers, list) else 0,
+                dependency_layer=dependency_layer if isinstance(dependency_layer, str) else None,
             )
         )
     return functions
@@ -258,6 +263,7 @@ def expected_state(
                 code_hash=template.code_hash if template else None,
                 layer_count=template.layer_count if template else max(1, len(fn.layers)),
                 in_assembly=template is not None,
+                dependency_layer=template.dependency_layer if template else None,
             )
         )
     return ExpectedState(

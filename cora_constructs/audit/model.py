@@ -80,7 +80,8 @@ class ExpectedFunction:
 
     ``code_hash`` is the stem of the template's ``Code.S3Key`` (None when the function is not in
     the assembly or its key is not a literal); ``layer_count`` is the number of layers the
-    template attaches (the org layer first, then the module layers).
+    template attaches (the org layer first, then the module layers, then the function's
+    dependency layer when its requirements.txt needs one: ``dependency_layer`` names that file).
     """
 
     function_name: str
@@ -93,6 +94,7 @@ class ExpectedFunction:
     code_hash: str | None
     layer_count: int
     in_assembly: bool
+    dependency_layer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -236,7 +236,7 @@ def pip_check(context: Mapping[str, object], runner: Runner) -> Check:
 
 
 def layer_cache_check(context: Mapping[str, object]) -> Check:
-    from cora_constructs.layers.bundling import default_cache_root
+    from cora_constructs.dependencies.cache import default_cache_root
 
     configured = context.get(defaults.CONTEXT_LAYER_CACHE)
     path = Path(str(configured)).expanduser() if configured else default_cache_root()

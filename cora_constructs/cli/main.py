@@ -19,7 +19,7 @@ from cora_constructs import packaged
 from cora_constructs.assembly.api_routes import RouteRow, read_api_routes, route_table
 from cora_constructs.assembly.errors import ToolError
 from cora_constructs.assembly.model import ProductionLambda
-from cora_constructs.assembly.reader import read_cloud_assembly
+from cora_constructs.assembly.reader import read_cloud_assembly, read_stack_templates
 from cora_constructs.assembly.synth import (
     default_cdk_out,
     ensure_cloud_assembly,
@@ -29,6 +29,7 @@ from cora_constructs.assembly.synth import (
 )
 from cora_constructs.cli import audit_command, doctor_command, init_command, new_command, serve_command
 from cora_constructs.cli.route_table import render_table
+from cora_constructs.cli.size_table import function_sizes, render_sizes
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 APPS = ("stack", "infra")
@@ -170,6 +171,9 @@ def _synth(args: argparse.Namespace) -> int:
     lambdas = read_cloud_assembly(cdk_out)
     rows, _problems = route_table(read_api_routes(cdk_out), lambdas)
     print(_summary(lambdas, rows, cdk_out, root))
+    sizes = function_sizes(template for _stack, template in read_stack_templates(cdk_out))
+    for line in render_sizes(sizes):
+        print(line)
     return EXIT_OK
 
 

@@ -1,8 +1,8 @@
 """The import check: every import of a Lambda's code resolves where Lambda will look for it.
 
 Plain Python (no CDK import). Given a function folder and the places an import may resolve, in
-Lambda's order (the function folder, the folder its requirements were installed into, each
-attached layer's ``python/`` folder, org layer first), :meth:`ImportChecker.check` reads the
+Lambda's order (the function folder, then each attached layer's ``python/`` folder: the org
+layer, the module layers, the function's dependency layer), :meth:`ImportChecker.check` reads the
 handler ``lambda_function.py`` and every local module it imports, transitively (imports at the
 top level and inside functions alike), and returns one CORA-L9 violation per import that would
 raise ``ImportError`` in Lambda: file and line, the module, where it looked, and the fix.
@@ -25,9 +25,8 @@ Imports that are allowed to fail are skipped: inside ``try:`` with an ``except``
 ``except``), and under ``if TYPE_CHECKING:``. ``importlib.import_module("x")`` and
 ``__import__("x")`` with a literal name are checked like ``import x``.
 
-:func:`layer_overlaps` finds two layers of one function that provide the same top-level package
-(CORA-L10): Lambda unpacks layers in order into ``/opt``, so the later silently replaces the
-earlier's files.
+Two layers shipping the same top-level package (CORA-L10) are found when the upper layer is
+built (:func:`cora_constructs.dependencies.stacking.overlaps`), once per pair of layers.
 
 Cost: one ``os.scandir`` per folder looked into, one parse per local file, both cached by the
 :class:`ImportChecker`; use one checker for a whole app so the layers' listings are shared.
@@ -37,18 +36,17 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from cora_constructs import defaults
+from cora_constructs.dependencies.requirements import normalise_distribution
 from cora_constructs.errors import Violation
-from cora_constructs.requirements import normalise_distribution
 from cora_runtime.routes import SourceReadError, decode_source
 
 UNRESOLVED = "CORA-L9"
-LAYER_OVERLAP = "CORA-L10"
 
 RUNTIME_DATA = Path(__file__).resolve().parents[1] / "data" / "lambda_python311_runtime.txt"
 EXTENSION_SUFFIXES = (".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so")
@@ -122,39 +120,46 @@ class ImportRoot:
     ``label`` names it in messages ("the function folder", "module layer orders_common");
     ``fix`` says how to provide a missing module there ("add it to .../requirements.txt"), empty
     when it is not a place to add one; ``local`` marks the function's own code, whose modules
-    are read and their imports checked in turn.
+    are read and their imports checked in turn; ``shown`` is what messages call the folder
+    (a layer's bundle lives in the per-user cache, which a message never names).
     """
 
     label: str
     path: Path
     fix: str = ""
     local: bool = False
+    shown: str = ""
 
     @classmethod
-    def function(cls, source_dir: Path) -> ImportRoot:
-        """The function folder (``/var/task``): its own modules are followed."""
+    def function(cls, source_dir: Path, shown: str = "") -> ImportRoot:
+        """The function folder (``/var/task``): its own modules are followed; ``shown`` is the
+        folder as messages name it (project-relative)."""
         return cls(
             "the function folder",
             source_dir,
-            f"if it is your code, put it in {source_dir}",
+            f"if it is your code, put it in {shown or source_dir}",
             local=True,
         )
 
     @classmethod
-    def requirements(cls, installed: Path, requirements_file: Path) -> ImportRoot:
-        """Where the function's ``requirements.txt`` was installed (merged into ``/var/task``)."""
+    def dependencies(cls, installed: Path, requirements_file: Path | str) -> ImportRoot:
+        """The function's dependency layer, built from its ``requirements.txt`` (as shown)."""
         return cls(
-            f"the function's requirements ({requirements_file})",
+            "the function's dependency layer",
             installed,
-            f"add the package that provides it to {requirements_file} (pure Python only)",
+            f"add the package that provides it to {requirements_file}",
+            shown=f"from {requirements_file}",
         )
 
     @classmethod
-    def layer(cls, name: str, python_dir: Path, requirements_file: Path | None = None) -> ImportRoot:
+    def layer(
+        cls, name: str, python_dir: Path, requirements_file: Path | str | None = None, shown: str = ""
+    ) -> ImportRoot:
         """A layer's bundled ``python/`` folder (``/opt/python``); ``name`` like ``org layer`` or
-        ``module layer orders_common``."""
+        ``module layer orders_common``; ``shown`` its project folder, ``requirements_file`` as shown."""
         where = requirements_file or python_dir.parent / "requirements.txt"
-        return cls(name, python_dir, f"add it to the {name} ({where}, or its code under {python_dir})")
+        code = f", or its code under {shown}/python/" if shown else ""
+        return cls(name, python_dir, f"add it to the {name} ({where}{code})", shown=shown or name)
 
 
 @dataclass(frozen=True)
@@ -475,7 +480,9 @@ class ImportChecker:
         return files, None
 
     def _missing_top(self, item: _Import, top: str, roots: Sequence[ImportRoot]) -> str:
-        looked = ", ".join(f"{r.label} ({self._show(r.path)})" for r in roots)
+        looked = ", ".join(
+            f"{r.label} ({r.shown or self._show(r.path)})" if r.shown != r.label else r.label for r in roots
+        )
         fixes = [r.fix for r in roots if r.fix]
         hint = _DISTRIBUTION_HINTS.get(top)
         named = f" (on PyPI: {hint})" if hint else ""
@@ -494,9 +501,14 @@ class ImportChecker:
         )
 
     def _missing_sub(self, item: _Import, parent: str, name: str, found: _Found) -> str:
-        folders = ", ".join(self._show(d) for d in found.package_dirs)
+        if found.root.local:
+            where = f"{found.root.label} ({', '.join(self._show(d) for d in found.package_dirs)})"
+        else:
+            where = found.root.label + (
+                f" ({found.root.shown})" if found.root.shown != found.root.label else ""
+            )
         return (
-            f"`{item.statement}`: {parent!r} is found in {found.root.label} ({folders}) but has no "
+            f"`{item.statement}`: {parent!r} is found in {where} but has no "
             f"module {name!r} (looked for {name}.py, {name}/ and {name}.*.so). Lambda would raise "
             f"ImportError (a 502) when this line runs. Fix: correct the name, or add "
             f"{parent.replace('.', '/')}/{name}.py" + (f" ({found.root.fix})" if found.root.fix else "") + "."
@@ -546,60 +558,7 @@ def check_imports(
     return ImportChecker(display_root=display_root).check(source_dir, roots, handler=handler)
 
 
-def _provides(folder: Path, checker: ImportChecker) -> Iterator[tuple[str, str, Path]]:
-    """Top-level importable names of a layer's ``python/`` folder: (name, kind, path)."""
-    listing = checker._listing(folder)
-    names = sorted(set(listing.dirs) | set(listing.modules))
-    for name in names:
-        hit = checker._find_in(folder, name)
-        if hit is not None and name != "__pycache__":
-            yield name, hit[0], hit[1]
-
-
-def layer_overlaps(
-    layer_python_dirs: Sequence[tuple[str, Path]], *, checker: ImportChecker | None = None
-) -> list[Violation]:
-    """CORA-L10 for every top-level package two layers of one function both provide.
-
-    ``layer_python_dirs`` are (label, bundled ``python/`` folder) in attachment order, org layer
-    first. Namespace folders (no ``__init__``) merge when unpacked, so for them the names inside
-    are compared instead, recursively.
-    """
-    checker = checker or ImportChecker()
-    problems: list[Violation] = []
-
-    def compare(layers: Sequence[tuple[str, Path]], prefix: str) -> None:
-        owners: dict[str, list[tuple[str, str, Path]]] = {}
-        for label, folder in layers:
-            for name, kind, path in _provides(folder, checker):
-                owners.setdefault(name, []).append((label, kind, path))
-        for name, providers in sorted(owners.items()):
-            if len(providers) < 2:
-                continue
-            if all(kind == "namespace" for _, kind, _ in providers):
-                compare([(label, path) for label, _, path in providers], f"{prefix}{name}.")
-                continue
-            first_label, _, first_path = providers[0]
-            for label, _, path in providers[1:]:
-                problems.append(
-                    Violation(
-                        LAYER_OVERLAP,
-                        str(path),
-                        f"{prefix}{name} is provided by two layers of the function: {first_label} "
-                        f"({first_path}) and {label} ({path}). Lambda unpacks a function's layers "
-                        f"in order into /opt, so {label}'s files silently replace {first_label}'s "
-                        f"and the function runs a mix of both. Keep {prefix}{name} in one layer: "
-                        f"remove it from {label} (its requirements.txt or python/ folder), it is "
-                        f"already in {first_label}.",
-                    )
-                )
-
-    compare(list(layer_python_dirs), "")
-    return problems
-
-
 __all__ = [
-    "LAYER_OVERLAP",
     "UNRESOLVED",
     "ImportChecker",
     "ImportRoot",
@@ -607,7 +566,6 @@ __all__ = [
     "check_imports",
     "collect_imports",
     "lambda_runtime",
-    "layer_overlaps",
     "normalise_distribution",
     "parse_runtime",
 ]

@@ -1,111 +1,72 @@
-"""A function's package and its import check, assembled for StandardLambda (no CDK import).
+"""A function's package, dependency layer and import check, assembled for StandardLambda (no
+CDK import).
 
-- :func:`function_code_dir`: the folder the function's asset is made of: its source folder, or,
-  when its ``requirements.txt`` lists packages, a content-addressed folder in the per-user cache
-  holding the sources and those packages installed for manylinux2014_x86_64 / cp311.
+- :func:`function_code`: the function's asset is its source folder, always; its
+  ``requirements.txt`` becomes its dependency layer (:mod:`.dependencies`), resolved on top of
+  the org layer and its module layers.
 - :func:`import_problems`: every import the function's code makes must resolve in its folder,
-  its requirements, its layers (org first, then module layers) or the python3.11 runtime
-  (CORA-L9); two of its layers providing one package is CORA-L10.
+  its layers (org first, then module layers, then its dependency layer) or the python3.11
+  runtime (CORA-L9). Two layers shipping one package is found once per pair of layers when the
+  upper one is built (:func:`cora_constructs.dependencies.stacking.overlaps`), not per function.
 """
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from cora_constructs import defaults
-from cora_constructs.binaries import iter_files
+from cora_constructs.dependencies.layer_ref import LayerRef, lower_layers
 from cora_constructs.errors import Violation
-from cora_constructs.functions.dependencies import (
-    COMPLETE_MARKER,
-    SITE,
-    FunctionDependencyError,
-    bundle_function_dependencies,
-    plan_dependencies,
-)
-from cora_constructs.functions.imports import ImportChecker, ImportRoot, layer_overlaps
+from cora_constructs.functions.dependencies import FunctionDependencies, function_dependencies
+from cora_constructs.functions.imports import ImportChecker, ImportRoot
 
 ASSET_EXCLUDES = ("__pycache__", "*.pyc", ".pytest_cache", "tests")
 
 
 @dataclass(frozen=True)
 class FunctionCode:
-    """What the function's asset is made of, and what its requirements installed."""
+    """What the function's asset is made of (``folder``: its source folder) and its dependency
+    layer (``dependencies``: None without a requirements.txt)."""
 
     folder: Path
-    site: Path | None
-    """The installed requirements (None: nothing to install, or not built in this synth)."""
-    complete: bool
-    """False when requirements exist but were not installed here (a stack not being bundled):
-    the import check then cannot see them and is skipped."""
-    warnings: tuple[str, ...] = ()
+    dependencies: FunctionDependencies | None = None
+
+    @property
+    def complete(self) -> bool:
+        """False when requirements exist but their layer was not built here (a stack not being
+        bundled): the import check then cannot see them and is skipped."""
+        return self.dependencies is None or self.dependencies.complete
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.dependencies.warnings if self.dependencies else ()
 
 
-def function_code_dir(
-    source_dir: Path, cache_root: Path, *, build: bool, wheelhouse: Path | None = None
+def function_code(
+    source_dir: Path,
+    cache_root: Path,
+    layers: Sequence[LayerRef],
+    *,
+    build: bool,
+    wheelhouse: Path | None = None,
+    show: Callable[[Path], str] = str,
 ) -> FunctionCode:
-    """The folder to make the function's asset from (raises FunctionDependencyError)."""
+    """The function's code and dependency layer (raises FunctionDependencyError)."""
     requirements = source_dir / "requirements.txt"
     if not requirements.is_file():
-        return FunctionCode(source_dir, None, True)
-    functions_cache = cache_root / "functions"
-    if build:
-        deps = bundle_function_dependencies(requirements, functions_cache, wheelhouse=wheelhouse)
-        site, warnings = deps.folder, deps.warnings
-    else:
-        plan = plan_dependencies(requirements)
-        if plan.problems:
-            raise FunctionDependencyError(plan.problems)
-        if not plan.install:
-            return FunctionCode(source_dir, None, True, plan.warnings)
-        entry = functions_cache / plan.fingerprint
-        site = entry / SITE if (entry / COMPLETE_MARKER).is_file() else None
-        warnings = plan.warnings
-        if site is None:
-            return FunctionCode(source_dir, None, False, warnings)
-    if site is None:
-        return FunctionCode(source_dir, None, True, warnings)
-    return FunctionCode(_merged(source_dir, site, cache_root / "function-assets"), site, True, warnings)
-
-
-def _merged(source_dir: Path, site: Path, assets: Path) -> Path:
-    """A cached folder holding the function's sources and its installed requirements, keyed by
-    the content of both (so a code or requirements change is a new asset hash)."""
-    digest = hashlib.sha256(site.parent.name.encode())
-    files = [p for p in iter_files(source_dir) if not _excluded(p.relative_to(source_dir))]
-    for path in files:
-        digest.update(b"\0" + path.relative_to(source_dir).as_posix().encode() + b"\0" + path.read_bytes())
-    entry = assets / digest.hexdigest()
-    if (entry / COMPLETE_MARKER).is_file():
-        return entry / "code"
-    assets.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".merge-", dir=assets))
-    try:
-        shutil.copytree(site, work / "code", symlinks=True, ignore=shutil.ignore_patterns("bin"))
-        for path in files:
-            target = work / "code" / path.relative_to(source_dir)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)  # the function's own file wins over a package's
-        (work / COMPLETE_MARKER).write_text("\n", encoding="utf-8")
-        try:
-            work.replace(entry)
-        except OSError:
-            if not (entry / COMPLETE_MARKER).is_file():
-                raise
-        return entry / "code"
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
-
-
-def _excluded(relative: Path) -> bool:
-    return any(part in ("__pycache__", ".pytest_cache", "tests") for part in relative.parts) or (
-        relative.suffix == ".pyc"
+        return FunctionCode(source_dir)
+    deps = function_dependencies(
+        requirements,
+        cache_root,
+        below=lower_layers(layers),
+        below_fingerprints=[layer.fingerprint for layer in layers],
+        build=build,
+        wheelhouse=wheelhouse,
+        show=show,
     )
+    return FunctionCode(source_dir, deps)
 
 
 @dataclass(frozen=True)
@@ -114,7 +75,9 @@ class LayerContents:
 
     label: str
     python_dir: Path | None
-    requirements_file: Path | None = None
+    requirements_file: str | None = None
+    """The layer's requirements file, project-relative."""
+    shown: str = ""
 
 
 _CHECKERS: dict[int, tuple[Mapping[str, object], ImportChecker]] = {}
@@ -135,19 +98,22 @@ def import_problems(
     source_dir: Path,
     code: FunctionCode,
     layers: Sequence[LayerContents],
+    show: Callable[[Path], str] = str,
 ) -> list[Violation]:
-    """CORA-L9 and CORA-L10 for one function; nothing when a layer or the requirements were not
-    built in this synth (their contents are unknown, so nothing can be said)."""
+    """CORA-L9 for one function; nothing when a layer or the dependency layer was not built in
+    this synth (their contents are unknown, so nothing can be said)."""
     if not code.complete or any(layer.python_dir is None for layer in layers):
         return []
-    roots = [ImportRoot.function(source_dir)]
-    if code.site is not None:
-        roots.append(ImportRoot.requirements(code.site, source_dir / "requirements.txt"))
-    bundled = [(layer.label, layer.python_dir) for layer in layers if layer.python_dir is not None]
+    roots = [ImportRoot.function(source_dir, show(source_dir))]
     for layer in layers:
         assert layer.python_dir is not None
         roots.append(
-            ImportRoot.layer(layer.label, layer.python_dir, requirements_file=layer.requirements_file)
+            ImportRoot.layer(
+                layer.label, layer.python_dir, requirements_file=layer.requirements_file, shown=layer.shown
+            )
         )
-    problems = checker.check(source_dir, roots, handler=defaults.HANDLER_FILE)
-    return problems + layer_overlaps(bundled, checker=checker)
+    deps = code.dependencies
+    if deps is not None and deps.python_dir is not None:
+        requirements = source_dir / "requirements.txt"
+        roots.append(ImportRoot.dependencies(deps.python_dir, show(requirements)))
+    return checker.check(source_dir, roots, handler=defaults.HANDLER_FILE)

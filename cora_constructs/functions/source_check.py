@@ -11,9 +11,10 @@ Every problem of one folder is returned at once, as :class:`~cora_constructs.err
   absolute target), which would ship whatever it reaches. Relative links that stay inside the
   folder are allowed. The asset must also be copied with ``SymlinkFollowMode.NEVER``.
 
-A ``requirements.txt`` in the folder is allowed: it is installed for manylinux into the
-function's package by :mod:`cora_constructs.functions.dependencies`, which refuses compiled
-packages there.
+A ``requirements.txt`` in the folder is allowed: what the function's layers do not already
+provide is built for manylinux into the function's dependency layer
+(:mod:`cora_constructs.functions.dependencies`), compiled packages included; the function's
+own asset stays its source folder.
 """
 
 from __future__ import annotations
@@ -22,15 +23,16 @@ import ast
 from pathlib import Path
 
 from cora_constructs import defaults
-from cora_constructs.binaries import find_escaping_links, find_native_files
+from cora_constructs.dependencies.binaries import escaping_link_problems, find_native_files
 from cora_constructs.errors import Violation
 from cora_runtime.routes import SourceReadError, decode_source
 
 LAYER_FIX = (
-    "put the dependency in a layer, which is built for Lambda's Linux with pip --platform "
-    "manylinux2014_x86_64: a module layer (packages/module-<name>/backend/layers/<layer>/"
-    f"requirements.txt) or the org layer ({defaults.ORG_LAYER_DIR}/requirements.txt); function "
-    "folders hold only your own Python sources and a requirements.txt of pure-Python packages"
+    "delete it and list the package in the function's requirements.txt instead: it is built for "
+    "Lambda's Linux (pip --platform manylinux2014_x86_64) into the function's dependency layer "
+    "(or put it in a module layer, packages/module-<name>/backend/layers/<layer>/requirements.txt, "
+    f"or the org layer, {defaults.ORG_LAYER_DIR}/requirements.txt); function folders hold only "
+    "your own sources"
 )
 SHARED_LAYER_FIX = LAYER_FIX
 """The fix for compiled code in a function folder (the old name, kept for callers)."""
@@ -137,21 +139,6 @@ def handler_problems(handler: Path, construct_path: str) -> list[Violation]:
             )
         ]
     return []
-
-
-def escaping_link_problems(root: Path, construct_path: str, what: str = "function") -> list[Violation]:
-    """CORA-L11 for every symbolic link in ``root`` (a function or layer folder) that leaves it."""
-    return [
-        Violation(
-            "CORA-L11",
-            construct_path,
-            f"{link} is a symbolic link to {target!r}, which is outside the {what} folder {root} "
-            "(or absolute, so it would not exist in Lambda): anything a link reaches would ship "
-            f"in the package, secrets included, so such links are refused and never followed. "
-            f"Copy what the {what} needs into {root}, or use a relative link to a file inside it.",
-        )
-        for link, target in find_escaping_links(root)
-    ]
 
 
 def check_function_source(source: Path, construct_path: str) -> list[Violation]:

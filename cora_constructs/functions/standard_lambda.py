@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 import jsii
@@ -14,27 +14,35 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IValidation
 
 from cora_constructs import defaults, naming, packaged
+from cora_constructs.dependencies.cache import cache_root_of, wheelhouse_of
+from cora_constructs.dependencies.layer_ref import LayerRef, LayerWatch, OrgLayerRef, project_paths
+from cora_constructs.dependencies.sizes import (
+    SIZE_METADATA,
+    BundleSize,
+    Part,
+    code_bytes,
+    limit_problems,
+    size_metadata,
+)
 from cora_constructs.errors import CoraValidationError, Violation
+from cora_constructs.functions.dependencies import unknown_dependencies
+from cora_constructs.functions.dependency_layer import dependency_layer_version
 from cora_constructs.functions.observability import observability
 from cora_constructs.functions.packaging import (
     ASSET_EXCLUDES,
     FunctionCode,
     LayerContents,
     checker_for,
-    function_code_dir,
+    function_code,
     import_problems,
 )
 from cora_constructs.functions.source_check import check_function_source
-from cora_constructs.layers.org_layer import (
-    LayerWatch,
-    OrgLayer,
-    OrgLayerRef,
-    layer_cache_root,
-    wheelhouse_of,
-)
 from cora_constructs.project import ProjectContext
 from cora_constructs.stack import project_of
 from cora_runtime.routes import Route, RouteDocstringError, parse_file
+
+if TYPE_CHECKING:
+    from cora_constructs.layers.org_layer import OrgLayer
 
 _FORBIDDEN: dict[str, tuple[str, str]] = {
     "runtime": (
@@ -110,7 +118,9 @@ class StandardLambda(Construct):
     :param source: the Lambda's folder (absolute, or relative to the project root).
     :param org_layer: the org layer: an :class:`OrgLayer` or :meth:`OrgLayer.from_ssm`.
     :param module: the functional module, default: read from ``packages/module-<name>/...``.
-    :param layers: module layers, attached after the org layer. Default: none.
+    :param layers: module layers, attached after the org layer. Default: none. The function's
+        ``requirements.txt``, resolved on top of them, becomes its dependency layer, attached
+        last (none when the layers below already provide every requirement).
     :param environment: environment variables. Default: none.
     :param memory_size: MiB. Default: 256.
     :param timeout: Default: 29 seconds (API Gateway's integration limit is 30 s).
@@ -149,7 +159,9 @@ class StandardLambda(Construct):
         source_dir = (Path(source) if Path(source).is_absolute() else project.root / source).resolve()
         forbidden = {k: v for k, v in function_options.items() if k not in passthrough_options()}
         options = {k: v for k, v in function_options.items() if k in passthrough_options()}
-        org, relative, routes, code = self._validate(project, source_dir, org_layer, forbidden, layers)
+        org, relative, routes, code, stacked, parts = self._validate(
+            project, source_dir, org_layer, forbidden, layers
+        )
 
         self.source = relative
         self.packaged_source = _packaged_source(source_dir, project.root)
@@ -159,6 +171,8 @@ class StandardLambda(Construct):
         self.routes = routes
         self.org_layer = org
         self.module_layers = tuple(layers)
+        self.dependencies = code.dependencies
+        self.size_parts = parts
         self.wired = False
         self.function_name = naming.function_name(
             project.project, project.environment, self.module, self.lambda_name
@@ -173,7 +187,7 @@ class StandardLambda(Construct):
             code=lambda_.Code.from_asset(
                 str(code.folder), exclude=list(ASSET_EXCLUDES), follow_symlinks=_never_follow()
             ),
-            layers=[org.layer_version, *(_layer_version(layer) for layer in layers)],
+            layers=[ref.layer_version for ref in stacked],
             environment=dict(environment or {}),
             memory_size=memory_size,
             timeout=timeout or _default_timeout(),
@@ -190,13 +204,14 @@ class StandardLambda(Construct):
             ),
             **options,
         )
-        if layers:
+        if len(stacked) > 1:
             # With @aws-cdk/aws-lambda:recognizeLayerVersion on, CDK sorts Layers by construct
-            # path; Lambda applies them in order, so the org layer must stay first.
+            # path; Lambda applies them in order: org layer, module layers, dependency layer.
             cfn_function = self.function.node.default_child
             assert isinstance(cfn_function, lambda_.CfnFunction)
-            ordered = [org.layer_version, *(_layer_version(layer) for layer in layers)]
-            cfn_function.add_property_override("Layers", [lv.layer_version_arn for lv in ordered])
+            cfn_function.add_property_override(
+                "Layers", [ref.layer_version.layer_version_arn for ref in stacked]
+            )
         self.alias = lambda_.Alias(
             self, "Live", alias_name=defaults.ALIAS_NAME, version=self.function.current_version
         )
@@ -214,9 +229,10 @@ class StandardLambda(Construct):
         org_layer: object,
         forbidden: Mapping[str, object],
         layers: Sequence[Any],
-    ) -> tuple[OrgLayerRef, str, tuple[Route, ...], FunctionCode]:
+    ) -> tuple[LayerRef, str, tuple[Route, ...], FunctionCode, list[LayerRef], list[Part]]:
         """Check every standard at once: the org layer, its source and app, its route docstring,
-        its requirements and every import of its code."""
+        its requirements (its dependency layer), every import of its code and Lambda's limits.
+        Returns the org layer, the source, routes, code, every layer in order and the sizes."""
         path = _PENDING_PATH  # the real construct path is a jsii round trip: fetched on error only
         problems = _refuse_forbidden(path, forbidden)
         org = _org_layer_ref(org_layer)
@@ -253,30 +269,45 @@ class StandardLambda(Construct):
                     Violation("CORA-R1", f"{file}:{line}", f"{message} (in {path})")
                     for file, line, message in exc.problems
                 ]
-        code = FunctionCode(source_dir, None, False)
-        if source_dir.is_dir():
+        module_refs = [_layer_ref(layer) for layer in layers]
+        show = project_paths(project.root)
+        code = FunctionCode(source_dir)
+        if source_dir.is_dir() and org is not None:
             try:
-                code = function_code_dir(
+                code = function_code(
                     source_dir,
-                    layer_cache_root(project),
+                    cache_root_of(project.settings),
+                    [org, *module_refs],
                     build=self.stack.bundling_required,
-                    wheelhouse=wheelhouse_of(project),
+                    wheelhouse=wheelhouse_of(project.settings),
+                    show=show,
                 )
             except CoraValidationError as exc:
-                problems += [Violation(v.code, path, v.message) for v in exc.violations]
+                # The requirements are the one cause: the imports they would serve are not checked.
+                problems += exc.violations
+                code = FunctionCode(source_dir, unknown_dependencies())
+        stacked: list[LayerRef] = []
+        parts: list[Part] = []
+        if org is not None:
+            deps = dependency_layer_version(self.stack, project, code, relative)
+            stacked = [org, *module_refs, *([deps] if deps is not None else [])]
+            code_part = Part("function code", _code_size(source_dir))
+            parts = [code_part, *(Part(ref.label, ref.size) for ref in stacked)]
+            problems += limit_problems(f"the function {relative}", code_part, parts[1:], where=path)
         if readable and org is not None:
             problems += import_problems(
                 checker_for(project.settings, project.root),
                 source_dir,
                 code,
-                [_org_contents(org, project), *(_layer_contents(layer) for layer in layers)],
+                [_org_contents(org, project, show), *(_contents(ref, show) for ref in module_refs)],
+                show,
             )
         if problems or org is None:
             real = self.node.path
             raise CoraValidationError(
                 Violation(v.code, v.path.replace(path, real), v.message.replace(path, real)) for v in problems
             )
-        return org, relative, routes, code
+        return org, relative, routes, code, stacked, parts
 
     @property
     def path(self) -> str:
@@ -306,7 +337,10 @@ class StandardLambda(Construct):
             "cora:handler": defaults.HANDLER,
             "cora:layers": list(watch.folders),
             "cora:routes": [route.as_dict() for route in self.routes],
+            SIZE_METADATA: size_metadata(self.size_parts),
         }
+        if self.dependencies is not None and self.dependencies.content_hash is not None:
+            metadata["cora:dependencyLayer"] = f"{self.source}/requirements.txt"
         if watch.packaged:
             metadata["cora:dependencyFiles"] = packaged.dependency_files(project.root)
         if self.packaged_source is not None:
@@ -366,22 +400,33 @@ def _packaged_source(source_dir: Path, root: Path) -> str | None:
     return source_dir.relative_to(packaged.PACKAGE_DIR.parent).as_posix()
 
 
-def _org_contents(org: OrgLayerRef, project: ProjectContext) -> LayerContents:
+def _org_contents(org: LayerRef, project: ProjectContext, show: Callable[[Path], str]) -> LayerContents:
+    """The org layer for the import check: a package is added in the project's org layer folder."""
     own = project.root / project.setting(defaults.CONTEXT_ORG_LAYER_DIR, defaults.ORG_LAYER_DIR)
-    return LayerContents("org layer", org.python_dir, own / "requirements.txt")
+    return LayerContents(org.label, org.python_dir, show(own / "requirements.txt"), show(own))
 
 
-def _layer_contents(layer: Any) -> LayerContents:
-    """A module layer (ModuleLayer) as the import check sees it; a plain ILayerVersion's
-    contents are unknown, which skips the check."""
-    python_dir = getattr(layer, "python_dir", None)
-    name = getattr(layer, "source", None) or "a layer built outside cora-constructs"
-    return LayerContents(f"module layer {name}", python_dir, getattr(layer, "requirements", None))
+def _contents(ref: LayerRef, show: Callable[[Path], str]) -> LayerContents:
+    """A layer as the import check sees it (a layer built elsewhere: contents unknown)."""
+    requirements = ref.requirements_files[-1] if ref.requirements_files else None
+    if requirements is None:
+        return LayerContents(ref.label, ref.python_dir)
+    return LayerContents(ref.label, ref.python_dir, show(requirements), show(requirements.parent))
 
 
-def _layer_version(layer: Any) -> lambda_.ILayerVersion:
-    inner = getattr(layer, "layer_version", None)
-    return inner if inner is not None else layer  # type: ignore[no-any-return]
+def _layer_ref(layer: Any) -> LayerRef:
+    """A module layer (ModuleLayer) as a layer of the stack; a plain ILayerVersion's contents
+    are unknown: it stops the stacking and the import check, and its size is not counted."""
+    ref = getattr(layer, "ref", None)
+    if isinstance(ref, LayerRef):
+        return ref
+    if isinstance(layer, LayerRef):
+        return layer
+    return LayerRef(layer, LayerWatch(), label="a layer built outside cora-constructs")
+
+
+def _code_size(source_dir: Path) -> BundleSize | None:
+    return BundleSize(code_bytes(source_dir)) if source_dir.is_dir() else None
 
 
 _PENDING_PATH = "\0construct-path\0"
@@ -432,11 +477,9 @@ def _refuse_forbidden(path: str, forbidden: Mapping[str, object]) -> list[Violat
 
 
 def _org_layer_ref(org_layer: object) -> OrgLayerRef | None:
-    if isinstance(org_layer, OrgLayer):
-        return org_layer.ref
-    if isinstance(org_layer, OrgLayerRef):
-        return org_layer
-    return None
+    """The org layer's ref: an OrgLayer (its ``ref``) or what OrgLayer.from_ssm returns."""
+    ref = getattr(org_layer, "ref", org_layer)
+    return ref if isinstance(ref, OrgLayerRef) else None
 
 
 def _check_app_separation(

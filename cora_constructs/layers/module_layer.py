@@ -1,7 +1,8 @@
-"""ModuleLayer: a functional module's own layer, built exactly like the org layer."""
+"""ModuleLayer: a functional module's own layer, built like the org layer, on top of it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -9,9 +10,18 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from cora_constructs import naming
+from cora_constructs.dependencies.binaries import escaping_link_problems
+from cora_constructs.dependencies.bundle import ComposedLayer, LayerSource, layer_fingerprint
+from cora_constructs.dependencies.layer_ref import LayerRef, project_paths
+from cora_constructs.dependencies.sizes import (
+    MAX_UNZIPPED_BYTES,
+    TOO_LARGE,
+    bundle_size,
+    folder_bytes,
+    megabytes,
+    package_bytes,
+)
 from cora_constructs.errors import CoraValidationError, Violation
-from cora_constructs.functions.source_check import escaping_link_problems
-from cora_constructs.layers.bundling import ComposedLayer, LayerSource, layer_fingerprint
 from cora_constructs.layers.org_layer import layer_bundle, layer_code, watch_of
 from cora_constructs.stack import project_of
 
@@ -22,16 +32,33 @@ class ModuleLayer(Construct):
     for ``manylinux2014_x86_64`` / CPython 3.11 with the org layer's pip command, ELF check,
     content hash, per-user cache and wheelhouse option; attached after the org layer.
 
+    It is resolved on top of the layers ``below`` it (the org layer, then the module's earlier
+    layers): their distributions are pip constraints, what they provide is not installed again,
+    a requirement they cannot satisfy fails the synth naming both lines (CORA-L13), and a
+    package one of them ships too is CORA-L10. Their fingerprints are part of this layer's, so
+    a new org pin rebuilds it.
+
     :param source: the layer folder (absolute, or relative to the project root).
     :param module: the module it belongs to (names the layer version).
+    :param below: the layers under it, lowest first (``OrgLayer.ref`` / ``OrgLayer.from_ssm``,
+        then earlier ``ModuleLayer.ref``).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, source: str | Path, module: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        source: str | Path,
+        module: str,
+        below: Sequence[LayerRef] = (),
+    ) -> None:
         super().__init__(scope, construct_id)
         project = project_of(self)
         folder = Path(source) if Path(source).is_absolute() else project.root / source
         self.source = project.relative(folder, self.node.path)
         self.name = folder.name
+        label = f"module layer {self.source}"
         problems = escaping_link_problems(folder, self.node.path, what="layer")
         if not (folder / "python").is_dir() and not (folder / "requirements.txt").is_file():
             problems.append(
@@ -42,12 +69,29 @@ class ModuleLayer(Construct):
                     "requirements.txt: add one, or remove the folder.",
                 )
             )
+        own = folder_bytes(folder / "python") if (folder / "python").is_dir() else 0
+        if own > MAX_UNZIPPED_BYTES:
+            largest = ", ".join(
+                f"{name} {megabytes(size)}" for name, size in package_bytes(folder / "python")[:5]
+            )
+            problems.append(
+                Violation(
+                    TOO_LARGE,
+                    self.source,
+                    f"{label} alone unzips to {own:,} bytes ({megabytes(own)}; largest: {largest}), over "
+                    f"Lambda's limit of {MAX_UNZIPPED_BYTES:,} bytes (250 MiB) for a function and all its "
+                    "layers, so no function could use it. Fix: keep data files out of the layer "
+                    "(S3, or the functions that read them), or split it.",
+                )
+            )
         if problems:
             raise CoraValidationError(problems)
-        layer = ComposedLayer.of([LayerSource(folder, label=f"module layer {self.source}")])
+        layer = ComposedLayer.of([LayerSource(folder, label=label)])
         self.requirements = layer.parts[0].requirements
-        self.fingerprint = layer_fingerprint(layer)
-        self.bundle = layer_bundle(self, layer, project, fingerprint=self.fingerprint)
+        self.fingerprint = layer_fingerprint(layer, [ref.fingerprint for ref in below])
+        self.bundle = layer_bundle(
+            self, layer, project, below=below, fingerprint=self.fingerprint, where=self.source
+        )
         self.python_dir = self.bundle / "python" if self.bundle else None
         self.watch = watch_of(layer.parts, project.root)
         stack_name = naming.stack_name(project.project, project.environment, module)
@@ -60,6 +104,16 @@ class ModuleLayer(Construct):
             compatible_architectures=[lambda_.Architecture.X86_64],
             description=f"Module layer {self.source}, python3.11 manylinux2014_x86_64",
             removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.ref = LayerRef(
+            self.layer_version,
+            self.watch,
+            self.python_dir,
+            (self.requirements,),
+            label=label,
+            fingerprint=self.fingerprint,
+            size=bundle_size(self.bundle) if self.bundle else None,
+            requirements=layer.requirement_sites(project_paths(project.root)),
         )
 
 

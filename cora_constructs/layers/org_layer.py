@@ -1,10 +1,12 @@
-"""OrgLayer: the org common layer, composed and bundled for Lambda's Linux without Docker."""
+"""OrgLayer: the org common layer, composed and bundled for Lambda's Linux without Docker.
+
+The building itself (pip, the cache, the ELF check, stacking) lives in
+:mod:`cora_constructs.dependencies`; this module and :mod:`.module_layer` are the constructs.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -13,68 +15,38 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from cora_constructs import defaults, packaged
-from cora_constructs.errors import CoraValidationError, Violation
-from cora_constructs.layers.bundling import (
+from cora_constructs.dependencies.bundle import (
+    ASSET_EXCLUDES,
     ComposedLayer,
     LayerBuildError,
     LayerSource,
     bundle_layer,
     cached_bundle,
-    default_cache_root,
     layer_fingerprint,
 )
+from cora_constructs.dependencies.cache import cache_root_of
+from cora_constructs.dependencies.cache import wheelhouse_of as _wheelhouse_of
+from cora_constructs.dependencies.layer_ref import (
+    ORG_LAYER_LABEL,
+    LayerRef,
+    LayerWatch,
+    OrgLayerRef,
+    lower_layers,
+    project_paths,
+)
+from cora_constructs.dependencies.sizes import bundle_size
+from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.project import ProjectContext
 from cora_constructs.stack import project_of
 
 
-@dataclass(frozen=True)
-class LayerWatch:
-    """What a deploy workflow must watch for a layer: the project folders it is built from,
-    and whether part of it comes from the installed cora-constructs package (then the project's
-    dependency files, where the package version is pinned, are watched too)."""
-
-    folders: tuple[str, ...] = ()
-    packaged: bool = False
-
-    @classmethod
-    def of(cls, paths: Sequence[Path], root: Path) -> LayerWatch:
-        folders: list[str] = []
-        from_package = False
-        for path in paths:
-            resolved = path.resolve()
-            if packaged.is_installed_path(resolved) or not resolved.is_relative_to(root):
-                from_package = True
-            else:
-                folders.append(resolved.relative_to(root).as_posix())
-        return cls(tuple(dict.fromkeys(folders)), from_package)
-
-    def __add__(self, other: LayerWatch) -> LayerWatch:
-        return LayerWatch(tuple(dict.fromkeys(self.folders + other.folders)), self.packaged or other.packaged)
-
-
-@dataclass(frozen=True)
-class OrgLayerRef:
-    """The org layer as a function sees it: the layer version, what its deploys watch, and the
-    bundle's ``python/`` folder (for the import check; None when it is not built here)."""
-
-    layer_version: lambda_.ILayerVersion
-    watch: LayerWatch
-    python_dir: Path | None = None
-    requirements_files: tuple[Path, ...] = ()
-
-
 def layer_cache_root(project: ProjectContext, cache_dir: str | Path | None = None) -> Path:
     """Where layer bundles are cached: ``cache_dir``, context ``cora:layerCache``, or per user."""
-    return Path(
-        str(cache_dir or project.settings.get(defaults.CONTEXT_LAYER_CACHE) or default_cache_root())
-    ).expanduser()
+    return cache_root_of(project.settings, cache_dir)
 
 
 def wheelhouse_of(project: ProjectContext, wheelhouse: str | Path | None = None) -> Path | None:
-    house = (
-        wheelhouse or project.settings.get(defaults.CONTEXT_WHEELHOUSE) or os.environ.get("CORA_WHEELHOUSE")
-    )
-    return Path(str(house)).expanduser() if house else None
+    return _wheelhouse_of(project.settings, wheelhouse)
 
 
 def layer_bundle(
@@ -82,24 +54,38 @@ def layer_bundle(
     layer: ComposedLayer,
     project: ProjectContext,
     *,
+    below: Sequence[LayerRef] = (),
     wheelhouse: str | Path | None = None,
     cache_dir: str | Path | None = None,
     build: bool | None = None,
     fingerprint: str | None = None,
+    where: str | None = None,
 ) -> Path | None:
-    """The finished bundle of ``layer``: from the cache, or built now when ``build`` (default:
-    when the stack is being bundled). None when it is not cached and may not be built (e.g.
-    `cdk deploy other-stack --exclusively`: such a stack never runs pip)."""
+    """The finished bundle of ``layer`` on top of ``below``: from the cache, or built now when
+    ``build`` (default: when the stack is being bundled). None when it is not cached and may not
+    be built (e.g. `cdk deploy other-stack --exclusively`: such a stack never runs pip), or when
+    a layer below is not built. Raises CoraValidationError with the layer's problems."""
     cache_root = layer_cache_root(project, cache_dir)
-    hit = cached_bundle(cache_root, fingerprint or layer_fingerprint(layer))
-    if hit is not None:
-        return hit
-    if not (cdk.Stack.of(scope).bundling_required if build is None else build):
-        return None
+    fingerprint = fingerprint or layer_fingerprint(layer, [ref.fingerprint for ref in below])
+    lower = lower_layers(below)
+    hit = cached_bundle(cache_root, fingerprint)
+    if hit is None:
+        if not (cdk.Stack.of(scope).bundling_required if build is None else build):
+            return None
+        if lower is None:
+            return None
     try:
-        return bundle_layer(layer, cache_root, wheelhouse=wheelhouse_of(project, wheelhouse))
+        return bundle_layer(
+            layer,
+            cache_root,
+            below=lower or [],
+            wheelhouse=wheelhouse_of(project, wheelhouse),
+            show=project_paths(project.root),
+            where=where or layer.label,
+            fingerprint=fingerprint,
+        )
     except LayerBuildError as exc:
-        raise CoraValidationError.single("CORA-F5", scope.node.path, str(exc)) from None
+        raise CoraValidationError(exc.violations) from None
 
 
 def layer_code(bundle: Path | None, layer: ComposedLayer, fingerprint: str) -> lambda_.Code:
@@ -109,7 +95,10 @@ def layer_code(bundle: Path | None, layer: ComposedLayer, fingerprint: str) -> l
         (bundle, fingerprint) if bundle else (layer.parts[0].root, f"{fingerprint}-unbundled")
     )
     return lambda_.Code.from_asset(
-        str(folder), asset_hash=asset_hash, asset_hash_type=cdk.AssetHashType.CUSTOM
+        str(folder),
+        asset_hash=asset_hash,
+        asset_hash_type=cdk.AssetHashType.CUSTOM,
+        exclude=list(ASSET_EXCLUDES) if bundle else None,
     )
 
 
@@ -199,7 +188,13 @@ class OrgLayer(Construct):
             raise CoraValidationError(Violation("CORA-F1", self.node.path, p) for p in layer.problems)
         self.fingerprint = layer_fingerprint(layer)
         self.bundle = layer_bundle(
-            self, layer, project, wheelhouse=wheelhouse, cache_dir=cache_dir, fingerprint=self.fingerprint
+            self,
+            layer,
+            project,
+            wheelhouse=wheelhouse,
+            cache_dir=cache_dir,
+            fingerprint=self.fingerprint,
+            where=ORG_LAYER_LABEL,
         )
         self.watch = watch_of(layer.parts, project.root)
         self.layer_version = lambda_.LayerVersion(
@@ -211,12 +206,7 @@ class OrgLayer(Construct):
             description=_description(layer.parts, project),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        self.ref = OrgLayerRef(
-            self.layer_version,
-            self.watch,
-            self.bundle / "python" if self.bundle else None,
-            tuple(part.requirements for part in layer.parts),
-        )
+        self.ref = _org_ref(self.layer_version, layer, self.bundle, project, self.fingerprint)
 
     @staticmethod
     def from_ssm(
@@ -238,10 +228,43 @@ class OrgLayer(Construct):
         composed = ComposedLayer.of(org_layer_parts(project, source_dir))
         # The stack app deploys no org layer, but its import check needs the layer's contents:
         # the same composed bundle, from the per-user cache (built once when it is missing).
-        bundle = None if composed.problems else layer_bundle(scope, composed, project)
-        return OrgLayerRef(
-            layer,
-            watch_of(composed.parts, project.root),
-            bundle / "python" if bundle else None,
-            tuple(part.requirements for part in composed.parts),
+        fingerprint = layer_fingerprint(composed)
+        bundle = (
+            None
+            if composed.problems
+            else layer_bundle(scope, composed, project, fingerprint=fingerprint, where=ORG_LAYER_LABEL)
         )
+        return _org_ref(layer, composed, bundle, project, fingerprint)
+
+
+def _org_ref(
+    layer_version: lambda_.ILayerVersion,
+    layer: ComposedLayer,
+    bundle: Path | None,
+    project: ProjectContext,
+    fingerprint: str,
+) -> OrgLayerRef:
+    return OrgLayerRef(
+        layer_version,
+        watch_of(layer.parts, project.root),
+        bundle / "python" if bundle else None,
+        tuple(part.requirements for part in layer.parts),
+        label=ORG_LAYER_LABEL,
+        fingerprint=fingerprint,
+        size=bundle_size(bundle) if bundle else None,
+        requirements=layer.requirement_sites(project_paths(project.root)),
+    )
+
+
+__all__ = [
+    "LayerWatch",
+    "OrgLayer",
+    "OrgLayerRef",
+    "layer_bundle",
+    "layer_cache_root",
+    "layer_code",
+    "org_layer_parts",
+    "project_org_layer_dir",
+    "watch_of",
+    "wheelhouse_of",
+]

@@ -149,20 +149,24 @@ def test_hyphenated_names_and_two_module_layers(synthesized: tuple[Path, dict[st
     evals = functions(templates["shop-dev-eval-studio"])
     assert sorted(evals) == ["shop-dev-eval-studio-ai-config-handler", "shop-dev-eval-studio-score-runner"]
     fn = evals["shop-dev-eval-studio-ai-config-handler"]
-    assert len(fn["Properties"]["Layers"]) == 3  # org, eval-deps, eval_common (folder order)
+    # org, eval-deps, eval_common (folder order), then the function's dependency layer
+    assert len(fn["Properties"]["Layers"]) == 4
     assert fn["Metadata"]["cora:layers"] == [
         "packages/module-eval-studio/backend/layers/eval-deps",
         "packages/module-eval-studio/backend/layers/eval_common",
     ]
 
 
-def test_function_requirements_are_bundled_into_its_asset(synthesized: tuple[Path, dict[str, Any]]) -> None:
+def test_function_requirements_become_its_dependency_layer(synthesized: tuple[Path, dict[str, Any]]) -> None:
     outdir, templates = synthesized
-    fn = functions(templates["shop-dev-eval-studio"])["shop-dev-eval-studio-ai-config-handler"]
+    evals = templates["shop-dev-eval-studio"]
+    fn = functions(evals)["shop-dev-eval-studio-ai-config-handler"]
     asset = outdir / fn["Metadata"]["aws:asset:path"]
-    assert (asset / "requests" / "__init__.py").is_file()
-    assert (asset / "lambda_function.py").is_file()
-    assert not (asset / "boto3").exists()  # provided by the python3.11 runtime: not bundled
+    assert sorted(p.name for p in asset.iterdir()) == ["lambda_function.py", "requirements.txt"]
+    layer = evals["Resources"][fn["Properties"]["Layers"][-1]["Ref"]]
+    python = outdir / layer["Metadata"]["aws:asset:path"] / "python"
+    assert (python / "requests" / "__init__.py").is_file()
+    assert not (python / "boto3").exists()  # provided by the python3.11 runtime: not bundled
 
 
 def test_routes_in_the_handler_docstring_in_the_tracer_style(
@@ -185,17 +189,15 @@ def test_a_removed_module_layer_fails_the_import_with_file_and_line(tmp_path: Pa
     assert f"{handler}:8" in str(error) and "orders_common" in str(error)
 
 
-def test_a_compiled_requirement_names_the_package_and_the_module_layer_fix(
+def test_a_module_layer_and_a_shared_package_in_the_org_layer_are_one_l10(
     tmp_path: Path, cache: Path
 ) -> None:
     root = real_project(tmp_path / "p")
-    write(
-        root / "packages/module-orders/backend/lambdas/order-api/requirements.txt",
-        "psycopg2-binary==2.9.10\n",
-    )
+    write(root / "layers/org_common/python/eval_common/__init__.py", "")
     error = refusal(root, tmp_path / "out", cache)
-    assert error.codes == ("CORA-L6",)
-    assert "psycopg2-binary" in str(error) and "packages/module-orders/backend/layers/" in str(error)
+    # once for the pair of layers, not once per function of the module
+    assert error.codes == ("CORA-L10",)
+    assert "eval_common is in both org layer and module layer" in str(error)
 
 
 def test_three_modules_with_three_problems_fail_in_one_synth(tmp_path: Path, cache: Path) -> None:

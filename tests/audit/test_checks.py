@@ -284,3 +284,52 @@ def test_the_ssm_prefix_of_cdk_json_names_the_parameters(tmp_path: Path) -> None
         ssm_prefix=settings.ssm_prefix,
     )
     assert state.parameter("org-layer-arn") == "/platform/shop/org-layer-arn"
+
+
+def test_a_missing_dependency_layer_is_layer_drift_naming_its_requirements() -> None:
+    expected = _expected()
+    fn = replace(
+        expected.functions[0],
+        layer_count=2,
+        dependency_layer="packages/module-mod/backend/lambdas/fn/requirements.txt",
+    )
+    problems = _problems(replace(expected, functions=(fn,)), _deployed())
+    assert (
+        "layers",
+        "DRIFT",
+        "1 layer(s) attached; the app attaches 2 (the org layer, then no module layer, then the "
+        "dependency layer built from packages/module-mod/backend/lambdas/fn/requirements.txt)",
+    ) in problems
+
+
+def test_template_functions_name_their_dependency_layer() -> None:
+    from cora_constructs.audit.expected import template_functions
+
+    template = {
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "Metadata": {"cora:app": "stack", "cora:dependencyLayer": "m/lambdas/fn/requirements.txt"},
+                "Properties": {"FunctionName": FN, "Layers": ["a", "b"]},
+            }
+        }
+    }
+    (fn,) = template_functions(template)
+    assert (fn.layer_count, fn.dependency_layer) == (2, "m/lambdas/fn/requirements.txt")
+
+
+def test_the_dependency_layer_must_be_attached_last() -> None:
+    expected = _expected()
+    fn = replace(expected.functions[0], layer_count=2, dependency_layer="m/lambdas/fn/requirements.txt")
+    state = replace(expected, functions=(fn,))
+    deployed = _deployed()
+    function = deployed.functions[FN]
+    deps = "arn:aws:lambda:us-east-1:123456789012:layer:cora-dev-mod-deps-0a1b2c3d:4"
+    other = "arn:aws:lambda:us-east-1:123456789012:layer:cora-dev-mod-extra:1"
+    good = replace(deployed, functions={FN: replace(function, layer_arns=(*function.layer_arns, deps))})
+    assert [p for p in _problems(state, good) if p[0] == "layers"] == []
+    bad = replace(deployed, functions={FN: replace(function, layer_arns=(*function.layer_arns, other))})
+    (problem,) = [p for p in _problems(state, bad) if p[0] == "layers"]
+    assert problem[1] == "DRIFT" and problem[2].startswith(
+        f"the last layer attached is {other}, not the dependency"
+    )

@@ -1,5 +1,6 @@
-"""A Lambda's own requirements: installed for manylinux, cached, runtime packages left out,
-compiled packages refused with the layer fix (a fake pip for the logic, real pip once)."""
+"""A Lambda's own requirements become its dependency layer, resolved on top of the layers below:
+runtime packages left out, what the layers provide dropped, conflicts naming both lines,
+compiled packages welcome (a fake pip for the logic; real pip in tests/apps/test_stacked_dependencies.py)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from cora_constructs.binaries import find_native_files
+from cora_constructs.dependencies.binaries import find_native_files
+from cora_constructs.dependencies.bundle import numbered_lines
+from cora_constructs.dependencies.cache import COMPLETE_MARKER
+from cora_constructs.dependencies.pip import pip_command
+from cora_constructs.dependencies.requirements import requirement_lines, requirement_name
+from cora_constructs.dependencies.stacking import LowerLayer, requirement_sites
 from cora_constructs.functions.dependencies import (
-    COMPLETE_MARKER,
     FunctionDependencyError,
-    bundle_function_dependencies,
-    plan_dependencies,
-    requirement_lines,
-    requirement_name,
-    requirements_fingerprint,
+    function_dependencies,
 )
-from cora_constructs.layers.bundling import pip_command
 
 ELF_X86_64 = b"\x7fELF\x02\x01\x01" + b"\0" * 11 + b"\x3e\x00" + b"\0" * 44
 
@@ -71,17 +71,25 @@ class FakePip:
     """Stands in for pip: installs INDEX wheels (and their requirements) into the -t target."""
 
     returncode: int = 0
+    stderr: str = "ERROR: No matching distribution"
     calls: list[list[str]] = field(default_factory=list)
     requirement_files: list[str] = field(default_factory=list)
+    constraint_files: list[str] = field(default_factory=list)
 
     def __call__(self, command: Sequence[str]) -> subprocess.CompletedProcess[str]:
         command = list(command)
         self.calls.append(command)
         text = Path(command[command.index("-r") + 1]).read_text()
         self.requirement_files.append(text)
+        pins = {}
+        if "-c" in command:
+            constraints = Path(command[command.index("-c") + 1]).read_text()
+            self.constraint_files.append(constraints)
+            pins = dict(line.split("==") for line in constraints.splitlines())
         if self.returncode:
+            requirements = command[command.index("-r") + 1]
             return subprocess.CompletedProcess(
-                command, self.returncode, "", "ERROR: No matching distribution"
+                command, self.returncode, "", self.stderr.replace("{requirements}", requirements)
             )
         target = Path(command[command.index("-t") + 1])
         pure_only = command[command.index("--platform") + 1] == "any"
@@ -93,6 +101,8 @@ class FakePip:
                 continue
             done.add(name)
             wheel = INDEX[name]
+            if name in pins and pins[name] != wheel.version:
+                return subprocess.CompletedProcess(command, 1, "", "ERROR: ResolutionImpossible")
             files = wheel.pure if pure_only else wheel.files
             if files is None:
                 return subprocess.CompletedProcess(command, 1, "", f"ERROR: no pure wheel for {name}")
@@ -127,23 +137,58 @@ def requirements(root: Path, text: str) -> Path:
 
 
 def leftovers(cache: Path) -> list[str]:
-    return sorted(p.name for p in cache.iterdir()) if cache.exists() else []
+    return sorted(p.name for p in cache.iterdir() if not p.name.startswith("lower")) if cache.exists() else []
+
+
+def show(root: Path):  # type: ignore[no-untyped-def]
+    return lambda path: path.resolve().relative_to(root.resolve()).as_posix()
+
+
+def org_layer(root: Path, text: str = "pydantic==2.9.2\n", fingerprint: str = "org1") -> LowerLayer:
+    """A built org layer holding ``text``'s requirements (installed by the fake pip)."""
+    folder = root / "layers" / "org_common"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "requirements.txt").write_text(text)
+    python = root / "lower" / fingerprint / "python"
+    python.mkdir(parents=True)
+    FakePip()(["pip", "-r", str(folder / "requirements.txt"), "-t", str(python), "--platform", "x"])
+    sites = requirement_sites(
+        folder / "requirements.txt",
+        "layers/org_common/requirements.txt",
+        numbered_lines(folder / "requirements.txt"),
+    )
+    return LowerLayer("org layer", python, sites, fingerprint)
+
+
+def deps(req: Path, root: Path, below: list[LowerLayer] | None = None, **options):  # type: ignore[no-untyped-def]
+    below = [] if below is None else below
+    options.setdefault("runner", FakePip())
+    return function_dependencies(
+        req,
+        root / "cache",
+        below=below,
+        below_fingerprints=[layer.fingerprint for layer in below],
+        build=options.pop("build", True),
+        show=show(root),
+        **options,
+    )
 
 
 def test_runtime_packages_are_dropped_with_a_warning_and_the_rest_installed(tmp_path: Path) -> None:
     req = requirements(
         tmp_path, "boto3==1.35.0  # the SDK\nrequests==2.32.3\npython_dateutil\nBotocore>=1.30\n"
     )
+    shown = "packages/module-orders/backend/lambdas/orders-api/requirements.txt"
     pip = FakePip()
-    result = bundle_function_dependencies(req, tmp_path / "cache", runner=pip)
+    result = deps(req, tmp_path, runner=pip)
     assert result.warnings == (
-        f"{req}:1: `boto3==1.35.0` is not installed: the python3.11 Lambda runtime provides boto3 "
+        f"{shown}:1: `boto3==1.35.0` is not installed: the python3.11 Lambda runtime provides boto3 "
         "(the runtime's version, not the one asked for here). Delete the line; if the function "
         "needs another version, pin it in a layer's requirements.txt.",
-        f"{req}:3: `python_dateutil` is not installed: the python3.11 Lambda runtime provides "
+        f"{shown}:3: `python_dateutil` is not installed: the python3.11 Lambda runtime provides "
         "python-dateutil (the runtime's version, not the one asked for here). Delete the line; if "
         "the function needs another version, pin it in a layer's requirements.txt.",
-        f"{req}:4: `Botocore>=1.30` is not installed: the python3.11 Lambda runtime provides "
+        f"{shown}:4: `Botocore>=1.30` is not installed: the python3.11 Lambda runtime provides "
         "botocore (the runtime's version, not the one asked for here). Delete the line; if the "
         "function needs another version, pin it in a layer's requirements.txt.",
     )
@@ -151,94 +196,114 @@ def test_runtime_packages_are_dropped_with_a_warning_and_the_rest_installed(tmp_
     first = pip.calls[0]
     filtered = Path(first[first.index("-r") + 1])
     site = Path(first[first.index("-t") + 1])
-    assert first == pip_command(filtered, site)
-    assert result.folder == tmp_path / "cache" / result.fingerprint / "site"
-    assert (result.folder / "requests" / "__init__.py").is_file()
-    assert (result.folder.parent / COMPLETE_MARKER).read_text() == result.fingerprint + "\n"
+    assert first == pip_command(filtered, site)  # nothing below: no constraints
+    assert result.bundle == tmp_path / "cache" / result.fingerprint
+    assert (result.bundle / "python" / "requests" / "__init__.py").is_file()
+    assert (result.bundle / COMPLETE_MARKER).read_text() == result.fingerprint + "\n"
     assert leftovers(tmp_path / "cache") == [result.fingerprint]
 
 
-def test_a_compiled_dependency_with_a_pure_wheel_of_the_same_version_is_swapped(tmp_path: Path) -> None:
-    req = requirements(tmp_path, "requests==2.32.3\n")
-    pip = FakePip()
-    result = bundle_function_dependencies(req, tmp_path / "cache", runner=pip, wheelhouse=tmp_path / "wh")
-    assert result.folder is not None
-    assert find_native_files(result.folder) == []
-    assert (result.folder / "charset_normalizer" / "md.py").is_file()
-    assert [d.name for d in sorted(result.folder.glob("*.dist-info"))] == [
-        "charset_normalizer-3.4.0.dist-info",
-        "idna-3.7.dist-info",
-        "requests-2.32.3.dist-info",
+def test_compiled_packages_go_to_the_dependency_layer(tmp_path: Path) -> None:
+    req = requirements(tmp_path, "requests==2.32.3\npsycopg2-binary==2.9.9\n")
+    result = deps(req, tmp_path)
+    assert result.python_dir is not None
+    assert (result.python_dir / "psycopg2" / "__init__.py").is_file()
+    assert [path.name for path, _ in find_native_files(result.python_dir)] == [
+        "md.cpython-311-x86_64-linux-gnu.so",
+        "_psycopg.cpython-311-x86_64-linux-gnu.so",
+        "libpq-1.so.5",
     ]
-    pure = pip.calls[1]
-    assert pip.requirement_files[1] == "charset-normalizer==3.4.0\n"
-    assert pure[pure.index("--platform") + 1] == "any" and pure[-1] == "--no-deps"
-    assert pure[pure.index("--find-links") + 1] == str(tmp_path / "wh") and "--no-index" in pure
+    assert result.size is not None and result.size.total > 0
 
 
-def test_only_runtime_packages_means_no_pip_and_no_folder(tmp_path: Path) -> None:
-    req = requirements(tmp_path, "# nothing but the SDK\nboto3\n\n")
-    result = bundle_function_dependencies(req, tmp_path / "cache", runner=never_run)
-    assert result.folder is None and len(result.warnings) == 1
-    assert result.fingerprint == requirements_fingerprint([])
+def test_what_the_layers_below_provide_is_constrained_and_dropped(tmp_path: Path) -> None:
+    org = org_layer(tmp_path)
+    req = requirements(tmp_path, "pydantic>=2\npsycopg2-binary==2.9.9\n")
+    pip = FakePip()
+    result = deps(req, tmp_path, [org], runner=pip)
+    assert pip.constraint_files == ["annotated-types==0.7.0\npydantic==2.9.2\npydantic-core==2.23.4\n"]
+    assert result.python_dir is not None
+    assert sorted(p.name for p in result.python_dir.iterdir()) == [
+        "psycopg2",
+        "psycopg2_binary-2.9.9.dist-info",
+        "psycopg2_binary.libs",
+    ]
+
+
+def test_requirements_all_provided_below_mean_no_layer_and_no_pip(tmp_path: Path) -> None:
+    org = org_layer(tmp_path)
+    req = requirements(tmp_path, "pydantic>=2\npydantic-core\nboto3\n")
+    result = deps(req, tmp_path, [org], runner=never_run)
+    assert result.bundle is None and result.complete and len(result.warnings) == 1
     assert not (tmp_path / "cache").exists()
 
 
-def test_the_cache_is_keyed_by_what_is_installed(tmp_path: Path) -> None:
-    req = requirements(tmp_path, "requests==2.32.3\nboto3\n")
-    first = bundle_function_dependencies(req, tmp_path / "cache", runner=FakePip())
-    req.write_text("# a comment changes nothing\nrequests==2.32.3   \nboto3==1.0\n")
-    again = bundle_function_dependencies(req, tmp_path / "cache", runner=never_run)
-    assert (again.folder, again.fingerprint) == (first.folder, first.fingerprint)
-    assert len(again.warnings) == 1  # warnings are returned on a cache hit too
-    req.write_text("requests==2.32.4\n")
-    assert plan_dependencies(req).fingerprint != first.fingerprint
-
-
-def test_a_compiled_requirement_is_refused_naming_the_package_and_the_module_layer(tmp_path: Path) -> None:
-    req = requirements(tmp_path, "requests==2.32.3\npsycopg2-binary==2.9.9\n")
+def test_a_version_the_org_layer_does_not_hold_is_one_problem_naming_both_lines(tmp_path: Path) -> None:
+    org = org_layer(tmp_path, "# tested pins\npydantic==2.9.2\n")
+    req = requirements(tmp_path, "requests==2.32.3\npydantic<2\n")
     with pytest.raises(FunctionDependencyError) as caught:
-        bundle_function_dependencies(req, tmp_path / "cache", runner=FakePip())
+        deps(req, tmp_path, [org], runner=never_run)
     (violation,) = caught.value.violations
-    assert (violation.code, violation.path) == ("CORA-L6", str(req))
+    shown = "packages/module-orders/backend/lambdas/orders-api/requirements.txt"
+    assert (violation.code, violation.path) == ("CORA-L13", f"{shown}:2")
     assert violation.message == (
-        "psycopg2-binary 2.9.9 brings compiled code (psycopg2/_psycopg.cpython-311-x86_64-linux-gnu.so, "
-        "psycopg2_binary.libs/libpq-1.so.5) and has no pure-Python wheel: compiled dependencies never "
-        f"ship in a function package. Move `psycopg2-binary==2.9.9` from {req} to a module layer "
-        "(packages/module-orders/backend/layers/<layer>/requirements.txt) or the org layer "
-        "(layers/org_common/requirements.txt): layers are built for Lambda's Linux and checked once "
-        "for every function that uses them."
-    )
-    assert leftovers(tmp_path / "cache") == []  # nothing half-built is left
-
-
-def test_a_compiled_transitive_dependency_names_what_pulled_it_in(tmp_path: Path) -> None:
-    req = requirements(tmp_path, "pydantic>=2\nidna\n")
-    with pytest.raises(FunctionDependencyError) as caught:
-        bundle_function_dependencies(req, tmp_path / "cache", runner=FakePip())
-    (violation,) = caught.value.violations
-    assert violation.message.startswith(
-        "pydantic-core 2.23.4 (a dependency of `pydantic>=2`) brings compiled code "
-        "(pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu.so) and has no pure-Python "
-        f"wheel: compiled dependencies never ship in a function package. Move `pydantic>=2` from {req} "
-    )
-
-
-def test_a_pip_failure_is_l12_with_pip_output_and_the_wheelhouse(tmp_path: Path) -> None:
-    req = requirements(tmp_path, "nosuchpackage==9\n")
-    with pytest.raises(FunctionDependencyError) as caught:
-        bundle_function_dependencies(
-            req, tmp_path / "cache", runner=FakePip(returncode=1), wheelhouse=tmp_path / "wh"
-        )
-    (violation,) = caught.value.violations
-    assert violation.code == "CORA-L12"
-    assert violation.message == (
-        f"pip could not install {req} for manylinux2014_x86_64 / CPython 3.11 (exit 1): ERROR: No "
-        "matching distribution\nFix: pin versions that publish wheels for that platform (pure-Python "
-        "wheels for a function; compiled ones belong in a layer), or add them to the wheelhouse "
-        f"{tmp_path / 'wh'}."
+        f"`pydantic<2` (dependency layer of {shown}) asks for pydantic <2, but the org layer below it "
+        "already provides pydantic 2.9.2 (layers/org_common/requirements.txt:2 `pydantic==2.9.2`). A "
+        "function's layers unpack into one folder, so one version ships, and the layer below wins. "
+        f"Fix: accept pydantic 2.9.2 at {shown}:2 (e.g. `pydantic>=2.9.2`, or drop the line to take the "
+        "org layer's), or change layers/org_common/requirements.txt:2 for every function that uses it."
     )
     assert leftovers(tmp_path / "cache") == []
+
+
+def test_a_transitive_package_below_is_named_by_what_pulled_it_in(tmp_path: Path) -> None:
+    org = org_layer(tmp_path)
+    req = requirements(tmp_path, "pydantic-core==2.0.0\n")
+    with pytest.raises(FunctionDependencyError) as caught:
+        deps(req, tmp_path, [org], runner=never_run)
+    (violation,) = caught.value.violations
+    assert (
+        "pydantic-core 2.23.4 (a dependency of layers/org_common/requirements.txt:1 `pydantic==2.9.2`)"
+        in (violation.message)
+    )
+
+
+def test_the_fingerprint_covers_the_layers_below(tmp_path: Path) -> None:
+    org = org_layer(tmp_path)
+    req = requirements(tmp_path, "requests==2.32.3\n")
+    first = deps(req, tmp_path, [org])
+    again = deps(req, tmp_path, [org], runner=never_run)  # the cache serves it
+    assert (again.bundle, again.fingerprint) == (first.bundle, first.fingerprint)
+    newer = org_layer(tmp_path / "v2", fingerprint="org2")
+    assert deps(req, tmp_path, [newer]).fingerprint != first.fingerprint
+    assert first.content_hash == deps(req, tmp_path, [newer]).content_hash  # same contents: one layer
+
+
+def test_not_bundling_runs_no_pip_and_says_the_layer_is_unknown(tmp_path: Path) -> None:
+    req = requirements(tmp_path, "requests==2.32.3\n")
+    result = deps(req, tmp_path, runner=never_run, build=False)
+    assert result.bundle is None and not result.complete
+
+
+def test_a_pip_failure_is_l12_without_colours_or_cache_paths(tmp_path: Path) -> None:
+    req = requirements(tmp_path, "nosuchpackage==9\n")
+    cache = tmp_path / "cache"
+    noisy = (
+        "WARNING: Location 'file:///opt/x/' is ignored: it is neither a file nor a directory.\n"
+        "\x1b[31mERROR: Could not find a version that satisfies the requirement nosuchpackage==9 "
+        "(from -r {requirements} (line 1))\x1b[0m\n"
+    )
+    with pytest.raises(FunctionDependencyError) as caught:
+        deps(req, tmp_path, runner=FakePip(returncode=1, stderr=noisy), wheelhouse=tmp_path / "wh")
+    (violation,) = caught.value.violations
+    assert violation.code == "CORA-L12"
+    assert "\x1b" not in violation.message and str(cache) not in violation.message
+    assert "WARNING: Location" not in violation.message
+    assert "nosuchpackage==9 (from -r packages/module-orders/backend/lambdas/orders-api/requirements.txt" in (
+        violation.message
+    )
+    assert f"or add them to the wheelhouse {tmp_path / 'wh'}." in violation.message
+    assert leftovers(cache) == []
 
 
 def test_nested_files_and_editables_are_refused_all_at_once(tmp_path: Path) -> None:
@@ -247,9 +312,10 @@ def test_nested_files_and_editables_are_refused_all_at_once(tmp_path: Path) -> N
         "-r base.txt\nrequests\n--constraint=c.txt\n-e ./lib\n-rother.txt\n--extra-index-url https://x\n",
     )
     with pytest.raises(FunctionDependencyError) as caught:
-        bundle_function_dependencies(req, tmp_path / "cache", runner=never_run)
+        deps(req, tmp_path, runner=never_run)
+    shown = "packages/module-orders/backend/lambdas/orders-api/requirements.txt"
     assert [(v.code, v.path) for v in caught.value.violations] == [
-        ("CORA-L12", f"{req}:{n}") for n in (1, 3, 4, 5)
+        ("CORA-L12", f"{shown}:{n}") for n in (1, 3, 4, 5)
     ]
     assert caught.value.violations[0].message == (
         "`-r base.txt`: a function's requirements.txt lists its packages itself; nested requirement "
@@ -278,22 +344,25 @@ def test_requirement_lines_and_names() -> None:
     ] == ["python-dateutil", "zope-interface", None, None, "pkg", None]
 
 
-@pytest.mark.bundling
-def test_real_pip_installs_requests_for_manylinux(tmp_path: Path) -> None:
-    req = requirements(tmp_path, "requests\nboto3\n")
-    result = bundle_function_dependencies(req, tmp_path / "cache")
-    assert result.folder is not None and (result.folder / "requests" / "__init__.py").is_file()
-    assert find_native_files(result.folder) == []  # charset-normalizer's pure wheel replaced the compiled one
-    assert not (result.folder / "boto3").exists() and len(result.warnings) == 1
-
-
-@pytest.mark.bundling
-def test_real_pip_refuses_psycopg2_binary_with_the_module_layer_fix(tmp_path: Path) -> None:
-    req = requirements(tmp_path, "psycopg2-binary\n")
+def test_a_transitive_requirement_the_pins_below_cannot_meet_is_one_l13_from_pip(tmp_path: Path) -> None:
+    lower = tmp_path / "lower" / "old" / "python"
+    dist_info = lower / "pydantic_core-2.0.0.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: pydantic-core\nVersion: 2.0.0\n")
+    below = [LowerLayer("module layer m", lower, (), "old")]
+    req = requirements(tmp_path, "pydantic>=2\n")
+    stderr = (
+        "ERROR: Cannot install pydantic==2.9.2 because these package versions have conflicting "
+        "dependencies.\n"
+        "The conflict is caused by:\n    pydantic 2.9.2 depends on pydantic-core==2.23.4\n"
+        "    The user requested (constraint) pydantic-core==2.0.0\n"
+        "ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/dependency-resolution/"
+    )
     with pytest.raises(FunctionDependencyError) as caught:
-        bundle_function_dependencies(req, tmp_path / "cache")
+        deps(req, tmp_path, below, runner=FakePip(returncode=1, stderr=stderr))
     (violation,) = caught.value.violations
-    assert violation.code == "CORA-L6"
-    assert violation.message.startswith("psycopg2-binary ")
-    assert "Move `psycopg2-binary` from" in violation.message
-    assert "packages/module-orders/backend/layers/<layer>/requirements.txt" in violation.message
+    shown = "packages/module-orders/backend/lambdas/orders-api/requirements.txt"
+    assert (violation.code, violation.path) == ("CORA-L13", shown)
+    assert violation.message.startswith(f"pip cannot resolve {shown} on top of module layer m: ")
+    assert "The user requested (constraint) pydantic-core==2.0.0" in violation.message
+    assert violation.message.endswith("(the layers below win).")

@@ -14,7 +14,6 @@ from cora_constructs.functions.imports import (
     ImportRoot,
     check_imports,
     lambda_runtime,
-    layer_overlaps,
     parse_runtime,
 )
 
@@ -48,9 +47,9 @@ class Project:
     def roots(self) -> list[ImportRoot]:
         return [
             ImportRoot.function(self.fn),
-            ImportRoot.requirements(self.installed, self.fn / "requirements.txt"),
-            ImportRoot.layer("org layer", self.org),
-            ImportRoot.layer("module layer orders_common", self.layer),
+            ImportRoot.layer("org layer", self.org, shown="layers/org_common"),
+            ImportRoot.layer("module layer orders_common", self.layer, shown="layers/orders_common"),
+            ImportRoot.dependencies(self.installed, self.fn / "requirements.txt"),
         ]
 
     def handler(self, source: str | bytes) -> Path:
@@ -126,15 +125,15 @@ def test_an_unresolved_import_names_file_line_module_where_it_looked_and_the_fix
     assert path == f"{handler}:3"
     assert message == (
         "`import orders_commons`: no module named 'orders_commons' in the function folder "
-        f"({project.fn}), the function's requirements ({project.fn / 'requirements.txt'}) "
-        f"({project.installed}), org layer ({project.org}), module layer orders_common ({project.layer}), "
-        "nor in the python3.11 Lambda runtime (the standard library, boto3, botocore and their "
-        "dependencies). Lambda would raise ImportError (a 502) when this line runs. Fix: if it is "
-        f"your code, put it in {project.fn}; or add the package that provides it to "
-        f"{project.fn / 'requirements.txt'} (pure Python only); or add it to the org layer "
-        f"({project.org.parent / 'requirements.txt'}, or its code under {project.org}); or add it "
-        f"to the module layer orders_common ({project.layer.parent / 'requirements.txt'}, or its "
-        f"code under {project.layer})."
+        f"({project.fn}), org layer (layers/org_common), module layer orders_common "
+        "(layers/orders_common), the function's dependency layer (from "
+        f"{project.fn / 'requirements.txt'}), nor in the python3.11 Lambda runtime (the standard "
+        "library, boto3, botocore and their dependencies). Lambda would raise ImportError (a 502) "
+        f"when this line runs. Fix: if it is your code, put it in {project.fn}; or add it to the org "
+        f"layer ({project.org.parent / 'requirements.txt'}, or its code under layers/org_common/python/); "
+        "or add it to the module layer orders_common "
+        f"({project.layer.parent / 'requirements.txt'}, or its code under layers/orders_common/python/); "
+        f"or add the package that provides it to {project.fn / 'requirements.txt'}."
     )
 
 
@@ -144,11 +143,11 @@ def test_a_missing_submodule_of_a_found_package(project: Project) -> None:
     assert path == f"{handler}:1"
     assert message == (
         "`from orders_common.schemas import Order`: 'orders_common' is found in module layer "
-        f"orders_common ({project.layer / 'orders_common'}) but has no module 'schemas' (looked "
+        "orders_common (layers/orders_common) but has no module 'schemas' (looked "
         "for schemas.py, schemas/ and schemas.*.so). Lambda would raise ImportError (a 502) when "
         "this line runs. Fix: correct the name, or add orders_common/schemas.py (add it to the "
         f"module layer orders_common ({project.layer.parent / 'requirements.txt'}, or its code "
-        f"under {project.layer}))."
+        "under layers/orders_common/python/))."
     )
 
 
@@ -217,8 +216,7 @@ def test_namespace_packages_merge_across_roots(project: Project) -> None:
     ((path, message),) = project.check()
     assert path == f"{handler}:3"
     assert (
-        f"'google' is found in the function's requirements ({project.fn / 'requirements.txt'}) "
-        f"({project.installed / 'google'}, {project.layer / 'google'}) but has no module 'nothing'"
+        "'google' is found in module layer orders_common (layers/orders_common) but has no module 'nothing'"
     ) in message
 
 
@@ -325,35 +323,3 @@ def test_one_scandir_per_folder_across_functions(project: Project, monkeypatch: 
     assert checker.check(other, roots) == []
     assert len(scanned) == len(set(scanned))
     assert str(project.layer) in scanned and str(project.layer / "orders_common") in scanned
-
-
-def test_layer_overlaps_name_the_package_and_both_layers(tmp_path: Path) -> None:
-    org = tmp_path / "org" / "python"
-    mod = tmp_path / "mod" / "python"
-    third = tmp_path / "third" / "python"
-    write(org / "requests" / "__init__.py")
-    write(org / "google" / "protobuf" / "__init__.py")
-    write(org / "tool.py")
-    write(org / "__pycache__" / "x.pyc")
-    write(org / "requests-2.32.3.dist-info" / "RECORD")
-    write(mod / "requests" / "__init__.py")
-    write(mod / "google" / "cloud" / "__init__.py")
-    write(mod / "__pycache__" / "x.pyc")
-    write(mod / "requests-2.32.3.dist-info" / "RECORD")
-    write(third / "google" / "protobuf" / "__init__.py")
-    write(third / "tool" / "__init__.py")
-    found = layer_overlaps([("org layer", org), ("module layer a", mod), ("module layer b", third)])
-    assert [(v.code, v.path) for v in found] == [
-        ("CORA-L10", str(third / "google" / "protobuf")),
-        ("CORA-L10", str(mod / "requests")),
-        ("CORA-L10", str(third / "tool")),
-    ]
-    assert found[1].message == (
-        f"requests is provided by two layers of the function: org layer ({org / 'requests'}) and "
-        f"module layer a ({mod / 'requests'}). Lambda unpacks a function's layers in order into "
-        "/opt, so module layer a's files silently replace org layer's and the function runs a mix "
-        "of both. Keep requests in one layer: remove it from module layer a (its requirements.txt "
-        "or python/ folder), it is already in org layer."
-    )
-    assert found[0].message.startswith("google.protobuf is provided by two layers")
-    assert layer_overlaps([("org layer", org), ("module layer a", tmp_path / "absent")]) == []

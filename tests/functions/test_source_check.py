@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cora_constructs.binaries import find_escaping_links, iter_files
+from cora_constructs.dependencies.binaries import find_escaping_links, iter_files
 from cora_constructs.functions.source_check import check_function_source, handler_problems
 
 ELF_X86_64 = b"\x7fELF\x02\x01\x01" + b"\0" * 11 + b"\x3e\x00" + b"\0" * 44
@@ -184,7 +184,8 @@ def test_every_problem_of_a_folder_is_reported_together(tmp_path: Path) -> None:
         in (messages(folder)[2][1])
     )
     assert (
-        "a module layer (packages/module-<name>/backend/layers/<layer>/requirements.txt)"
+        "list the package in the function's requirements.txt instead: it is built for Lambda's "
+        "Linux (pip --platform manylinux2014_x86_64) into the function's dependency layer"
         in (messages(folder)[2][1])
     )
 

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from cora_constructs.binaries import classify, find_native_files
-from cora_constructs.layers.bundling import (
+from cora_constructs.dependencies.binaries import classify, find_native_files
+from cora_constructs.dependencies.bundle import (
     COMPLETE_MARKER,
     ComposedLayer,
     LayerBuildError,
     LayerSource,
     bundle_layer,
     layer_fingerprint,
-    pip_command,
 )
+from cora_constructs.dependencies.pip import pip_command
 from cora_constructs.layers.org_layer import org_layer_parts
 from cora_constructs.project import ProjectContext
 
@@ -83,6 +83,14 @@ def test_fingerprint_changes_with_requirements_and_sources_only(tmp_path: Path) 
     assert second != first
     (source.python_dir / "org_common" / "__init__.py").write_text('"""org, changed."""\n')
     assert layer_fingerprint(source) not in (first, second)
+
+
+def test_fingerprint_covers_the_layers_below(tmp_path: Path) -> None:
+    source = make_layer(tmp_path / "layer")
+    alone = layer_fingerprint(source)
+    on_org = layer_fingerprint(source, ["org-v1"])
+    assert len({alone, on_org, layer_fingerprint(source, ["org-v2"])}) == 3  # a new org pin rebuilds it
+    assert layer_fingerprint(source, ["org-v1"]) == on_org
 
 
 def test_cache_hit_runs_no_pip(tmp_path: Path) -> None:

@@ -1,12 +1,13 @@
 """CORA-L6: no native code in a function's package: compiled dependencies belong in a layer
-built for Lambda's Linux."""
+built for Lambda's Linux (the function's dependency layer, a module layer or the org layer).
+Layers are not checked here: they are built for manylinux2014_x86_64 and their native files
+pass the ELF x86-64 check when they are bundled."""
 
 from __future__ import annotations
 
 import zipfile
 from pathlib import Path
 
-from cora_constructs.binaries import NATIVE_SUFFIXES, BinaryKind, classify, find_native_files
 from cora_constructs.compliance.assembly import ResourceView
 from cora_constructs.compliance.code import function_code
 from cora_constructs.compliance.model import (
@@ -17,6 +18,7 @@ from cora_constructs.compliance.model import (
     not_applicable,
     unvalidated,
 )
+from cora_constructs.dependencies.binaries import NATIVE_SUFFIXES, BinaryKind, classify, find_native_files
 
 
 def check(view: ResourceView) -> Result:
@@ -54,9 +56,10 @@ def _native_members(archive: Path) -> list[tuple[str, BinaryKind]]:
 RULE = Rule(
     id="CORA-L6",
     reason="Compiled dependencies never ship in a function package: they break on Lambda's Linux "
-    "unless built for it, which the shared layer does.",
-    fix="Remove the native files from the function's folder and move the package to a layer "
-    "(the org layer or a module layer), built for manylinux2014_x86_64.",
+    "unless built for it, which the layers are.",
+    fix="Remove the native files from the function's folder and list the package in the function's "
+    "requirements.txt instead: it is built for manylinux2014_x86_64 into the function's dependency "
+    "layer (or put it in a module layer or the org layer).",
     resource_types=frozenset({"AWS::Lambda::Function"}),
     check=check,
 )

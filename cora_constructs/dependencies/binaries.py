@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from cora_constructs.errors import Violation
+
 NATIVE_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
 _MACHO_MAGICS = {
     b"\xfe\xed\xfa\xce",
@@ -115,3 +117,18 @@ def find_native_files(root: Path) -> list[tuple[Path, BinaryKind]]:
         if kind is not None:
             found.append((path, kind))
     return found
+
+
+def escaping_link_problems(root: Path, construct_path: str, what: str = "function") -> list[Violation]:
+    """CORA-L11 for every symbolic link in ``root`` (a function or layer folder) that leaves it."""
+    return [
+        Violation(
+            "CORA-L11",
+            construct_path,
+            f"{link} is a symbolic link to {target!r}, which is outside the {what} folder {root} "
+            "(or absolute, so it would not exist in Lambda): anything a link reaches would ship "
+            f"in the package, secrets included, so such links are refused and never followed. "
+            f"Copy what the {what} needs into {root}, or use a relative link to a file inside it.",
+        )
+        for link, target in find_escaping_links(root)
+    ]
