@@ -186,24 +186,28 @@ class StandardLambda(Construct):
                 # never changes the template or CDK's version hash. Naming the layer ARN in the
                 # version's description does: a Version is immutable, so a new ARN replaces it
                 # and publishes a new version on the new layer, and `live` moves to it.
-                description=cdk.Fn.join("", ["org layer ", org.layer_version.layer_version_arn]),
+                description=_version_description(org),
             ),
             **options,
         )
+        # The function's construct node and its CfnFunction, fetched once and kept: every later
+        # write (layer order, tracing, metadata, tag, acknowledgements) starts from them.
+        self.function_node = self.function.node
+        cfn = self.function_node.default_child
+        assert isinstance(cfn, lambda_.CfnFunction)
+        self.function_resource: lambda_.CfnFunction = cfn
         if layers:
             # With @aws-cdk/aws-lambda:recognizeLayerVersion on, CDK sorts Layers by construct
             # path; Lambda applies them in order, so the org layer must stay first.
-            cfn_function = self.function.node.default_child
-            assert isinstance(cfn_function, lambda_.CfnFunction)
             ordered = [org.layer_version, *(_layer_version(layer) for layer in layers)]
-            cfn_function.add_property_override("Layers", [lv.layer_version_arn for lv in ordered])
+            cfn.add_property_override("Layers", [lv.layer_version_arn for lv in ordered])
         self.alias = lambda_.Alias(
             self, "Live", alias_name=defaults.ALIAS_NAME, version=self.function.current_version
         )
         for warning in code.warnings:
             cdk.Annotations.of(self).add_warning_v2("cora:runtime-provided", warning)
-        self._write_metadata(project)
-        observed.apply(self.function)
+        observed.apply(cfn)
+        self._write_metadata(project, observed.metadata())
         if routes:
             _require_wiring(self)
 
@@ -259,7 +263,7 @@ class StandardLambda(Construct):
                 code = function_code_dir(
                     source_dir,
                     layer_cache_root(project),
-                    build=self.stack.bundling_required,
+                    build=_bundling_required(self.stack),
                     wheelhouse=wheelhouse_of(project),
                 )
             except CoraValidationError as exc:
@@ -294,9 +298,8 @@ class StandardLambda(Construct):
                 watch = watch + extra
         return watch + LayerWatch((), self.packaged_source is not None)
 
-    def _write_metadata(self, project: ProjectContext) -> None:
-        cfn = self.function.node.default_child
-        assert isinstance(cfn, lambda_.CfnFunction)
+    def _write_metadata(self, project: ProjectContext, observed: Mapping[str, object]) -> None:
+        cfn = self.function_resource
         watch = self.watch
         metadata: dict[str, object] = {
             "cora:module": self.module,
@@ -311,11 +314,12 @@ class StandardLambda(Construct):
             metadata["cora:dependencyFiles"] = packaged.dependency_files(project.root)
         if self.packaged_source is not None:
             metadata["cora:package"] = f"{packaged.DISTRIBUTION}=={packaged.version()}"
+        metadata.update(observed)
         # One override, deep-merged into Metadata at synth beside aws:cdk:path and the asset
         # keys: one jsii round trip instead of one add_metadata call per key.
         cfn.add_override("Metadata", metadata)
         # The asset hash the code was deployed from, for `cora audit` ("Lambda not updating").
-        code = self.function.node.try_find_child("Code")
+        code = self.function_node.try_find_child("Code")
         asset_hash = getattr(code, "asset_hash", None)
         if isinstance(asset_hash, str):
             cfn.tags.set_tag(CODE_HASH_TAG, asset_hash)
@@ -385,6 +389,31 @@ def _layer_version(layer: Any) -> lambda_.ILayerVersion:
 
 
 _PENDING_PATH = "\0construct-path\0"
+
+
+_BUNDLING: dict[int, tuple[cdk.Stack, bool]] = {}
+
+
+def _bundling_required(stack: cdk.Stack) -> bool:
+    """Whether ``stack`` is bundled in this synth, read once per stack (a jsii round trip)."""
+    entry = _BUNDLING.get(id(stack))
+    if entry is None or entry[0] is not stack:
+        entry = (stack, stack.bundling_required)
+        _BUNDLING[id(stack)] = entry
+    return entry[1]
+
+
+_VERSION_DESCRIPTIONS: dict[int, tuple[OrgLayerRef, str]] = {}
+
+
+def _version_description(org: OrgLayerRef) -> str:
+    """``org layer <layer version ARN>``, as a token: built once per org layer reference (one
+    per stack), since every function of the stack names the same layer."""
+    entry = _VERSION_DESCRIPTIONS.get(id(org))
+    if entry is None or entry[0] is not org:
+        entry = (org, cdk.Fn.join("", ["org layer ", org.layer_version.layer_version_arn]))
+        _VERSION_DESCRIPTIONS[id(org)] = entry
+    return entry[1]
 
 
 # Each jsii static lookup is a round trip to Node: the constants are fetched once.

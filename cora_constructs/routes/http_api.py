@@ -168,7 +168,12 @@ class ApiRoutes:
     )
 
     def add(self, function: StandardLambda) -> list[apigw.HttpRoute]:
-        """Create one HTTP API route per docstring route of ``function``, invoking its ``live`` alias."""
+        """Create one HTTP API route per docstring route of ``function``, invoking its ``live`` alias.
+
+        The routes share one integration, and API Gateway gets one permission to invoke the
+        alias from this API (source ``execute-api:<api>/*/*/*``), made with the first route:
+        one statement in the alias's resource policy however many routes the function serves
+        (one per route would outgrow Lambda's 20 KB policy limit at a few dozen routes)."""
         self._check(function)
         function.wired = True
         if not function.routes:
@@ -178,6 +183,7 @@ class ApiRoutes:
             "Integration",
             function.alias,
             payload_format_version=_payload_v2(),
+            scope_permission_to_route=False,
         )
         routes = []
         for route in function.routes:
