@@ -13,7 +13,7 @@ import jsii
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IValidation
 
-from cora_constructs import defaults, naming, packaged
+from cora_constructs import content_cache, defaults, naming, packaged
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions.observability import observability
 from cora_constructs.functions.packaging import (
@@ -178,7 +178,9 @@ class StandardLambda(Construct):
             memory_size=memory_size,
             timeout=timeout or _default_timeout(),
             description=description
-            or _first_docstring_line(source_dir / defaults.HANDLER_FILE)
+            or content_cache.cached_file(
+                "docstring-line", source_dir / defaults.HANDLER_FILE, _first_docstring_line
+            )
             or self.function_name,
             current_version_options=lambda_.VersionOptions(
                 removal_policy=cdk.RemovalPolicy.RETAIN,
@@ -251,7 +253,7 @@ class StandardLambda(Construct):
         readable = handler_file.is_file() and not any(v.code == "CORA-L8" for v in problems)
         if readable:
             try:
-                routes = tuple(parse_file(str(handler_file)))
+                routes = _routes_of(handler_file)
             except RouteDocstringError as exc:
                 problems += [
                     Violation("CORA-R1", f"{file}:{line}", f"{message} (in {path})")
@@ -524,6 +526,12 @@ def _module_of(source: str) -> str:
         if part.startswith(defaults.MODULE_DIR_PREFIX):
             return naming.module_name(part)
     return parts[-1]
+
+
+def _routes_of(handler_file: Path) -> tuple[Route, ...]:
+    """The routes of a handler's docstring, parsed once per content of the file (raises
+    RouteDocstringError, which is never cached)."""
+    return content_cache.cached_file("routes", handler_file, lambda path: tuple(parse_file(str(path))))
 
 
 def _first_docstring_line(handler_file: Path) -> str | None:
