@@ -206,16 +206,25 @@ def clear_content_caches() -> None:
     content_cache.clear()
 
 
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of process ``pid`` and its descendants (Linux /proc): the jsii runtime
+    starts Node, which runs the kernel in a child process of its own."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += _tree_cpu(int(child))
+    return total
+
+
 def cpu_seconds() -> float:
-    """CPU seconds used so far by this process and the jsii Node process it talks to."""
+    """CPU seconds used so far by this process and the jsii Node processes it talks to."""
     import jsii
 
     own = os.times()
     total = own.user + own.system
     try:
-        pid = jsii.kernel.provider._process._process.pid  # type: ignore[attr-defined]
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        total += _tree_cpu(jsii.kernel.provider._process._process.pid)  # type: ignore[attr-defined]
     except (AttributeError, OSError, ValueError, IndexError):
         pass  # not Linux, or the Node process is gone: this process alone
     return total
