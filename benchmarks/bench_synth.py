@@ -26,6 +26,7 @@ StandardLambda round, so each round pays what one ``cdk synth`` (a fresh process
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import json
 import os
@@ -223,10 +224,9 @@ def cpu_seconds() -> float:
 
     own = os.times()
     total = own.user + own.system
-    try:
+    # Not Linux, or the Node process is gone: this process alone.
+    with contextlib.suppress(AttributeError, OSError, ValueError, IndexError):
         total += _tree_cpu(jsii.kernel.provider._process._process.pid)  # type: ignore[attr-defined]
-    except (AttributeError, OSError, ValueError, IndexError):
-        pass  # not Linux, or the Node process is gone: this process alone
     return total
 
 
