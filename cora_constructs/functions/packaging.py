@@ -150,4 +150,20 @@ def import_problems(
             ImportRoot.layer(layer.label, layer.python_dir, requirements_file=layer.requirements_file)
         )
     problems = checker.check(source_dir, roots, handler=defaults.HANDLER_FILE)
-    return problems + layer_overlaps(bundled, checker=checker)
+    return problems + _layer_overlaps_once(checker, tuple(bundled))
+
+
+_OVERLAPS: dict[int, tuple[ImportChecker, dict[tuple[tuple[str, Path], ...], list[Violation]]]] = {}
+
+
+def _layer_overlaps_once(checker: ImportChecker, layers: tuple[tuple[str, Path], ...]) -> list[Violation]:
+    """CORA-L10 of a set of layers, computed once per app (every function of a module attaches
+    the same layers; the checker's folder listings are the app's, so are these results)."""
+    entry = _OVERLAPS.get(id(checker))
+    if entry is None or entry[0] is not checker:
+        entry = (checker, {})
+        _OVERLAPS[id(checker)] = entry
+    found = entry[1].get(layers)
+    if found is None:
+        found = entry[1][layers] = layer_overlaps(layers, checker=checker)
+    return list(found)
