@@ -122,6 +122,10 @@ class StandardLambda(Construct):
         ``initial_policy``, ``filesystem``... (see :func:`passthrough_options`). Options that
         would break one (``runtime``, ``architecture``, ``code``, ``handler``, ``function_name``,
         hash and version options) are refused with their rule code.
+
+    Besides ``function`` (the ``aws_lambda.Function``, for grants) and ``alias`` (``live``),
+    ``function_node`` and ``function_resource`` hold the function's construct node and its
+    ``CfnFunction``, fetched once: reading them costs no round trip into the CDK's Node process.
     """
 
     def __init__(
