@@ -40,7 +40,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import aws_cdk as cdk
-from constructs import IConstruct
+from constructs import IConstruct, Node
 
 from cora_constructs.functions.observability import observed_of
 from cora_constructs.functions.standard_lambda import StandardLambda
@@ -112,10 +112,11 @@ def acknowledge_org_exceptions(
     """Acknowledge, with their reasons, the AwsSolutions and Serverless findings the org's
     standards decide on ``functions`` (and the ``authorizers``), their roles and public routes.
 
-    A few jsii calls per function: the acknowledgements of one construct are made in one call.
+    A few jsii calls per function: the acknowledgements of one construct are made in one call,
+    on the construct nodes the StandardLambda already holds.
     """
     for function, is_authorizer in [*((f, False) for f in functions), *((a, True) for a in authorizers)]:
-        acknowledge(function.function, function_exceptions(function, authorizer=is_authorizer))
+        acknowledge_node(function.function_node, function_exceptions(function, authorizer=is_authorizer))
         observed = observed_of(function)
         if observed is not None and observed.role is not None and observed.xray_in_role:
             role = observed.role.node.default_child
@@ -155,6 +156,11 @@ def acknowledge(scope: IConstruct, exceptions: Iterable[OrgException]) -> None:
     without a stack trace: ``Validations.acknowledge`` captures two stack traces per rule (the
     acknowledgement, and the acknowledgement of an annotation warning these rules never raise),
     about 7 ms per function at 200 functions, more than the rest of the function's synth."""
+    acknowledge_node(scope.node, exceptions)
+
+
+def acknowledge_node(node: Node, exceptions: Iterable[OrgException]) -> None:
+    """:func:`acknowledge` on a construct's ``node`` (one jsii call when the node is at hand)."""
     record = acknowledgement_record(exceptions)
     if record:
-        scope.node.add_metadata(ACKNOWLEDGED_RULES, record, stack_trace=False)
+        node.add_metadata(ACKNOWLEDGED_RULES, record, stack_trace=False)

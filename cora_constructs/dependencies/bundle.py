@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cora_constructs import defaults
+from cora_constructs import content_cache, defaults
 from cora_constructs.dependencies import pip
 from cora_constructs.dependencies.binaries import find_escaping_links, find_native_files, iter_files
 from cora_constructs.dependencies.cache import (
@@ -235,23 +235,38 @@ def layer_fingerprint(source: LayerSource | ComposedLayer, below: Sequence[str] 
     the layers below (their pins decide what this one resolves to), the requirements, and every
     file each part places under ``python/`` (so upgrading cora-constructs changes it)."""
     layer = _as_composed(source)
+    files: list[tuple[str, Path]] = []
+    for part in layer.parts:
+        for entry in part.entries():
+            for path in [entry] if entry.is_file() else iter_files(entry):
+                if path.suffix in (".pyc", ".pyo"):
+                    continue
+                relative = (
+                    entry.name if path == entry else f"{entry.name}/{path.relative_to(entry).as_posix()}"
+                )
+                files.append((relative, path))
+    # Read and hashed once per content of the files: a layer is fingerprinted by its construct,
+    # again when bundled, and in every synth of the process (infra and stack app, tests).
+    inputs = [path for _relative, path in files] + [part.requirements for part in layer.parts]
+    key = (
+        platform_tag(),
+        tuple(below),
+        tuple((relative, str(path)) for relative, path in files),
+        tuple((str(part.requirements), tuple(sorted(part.skip))) for part in layer.parts),
+    )
+    return content_cache.cached("layer-fingerprint", key, inputs, lambda: _digest(layer, files, below))
+
+
+def _digest(layer: ComposedLayer, files: Sequence[tuple[str, Path]], below: Sequence[str]) -> str:
     digest = hashlib.sha256()
     digest.update(platform_tag().encode())
     for fingerprint in below:
         digest.update(b"\0below\0" + fingerprint.encode())
     digest.update(b"\0requirements\0")
     digest.update("\n".join(layer.requirement_lines()).encode())
-    for part in layer.parts:
-        for entry in part.entries():
-            files = [entry] if entry.is_file() else iter_files(entry)
-            for path in files:
-                if path.suffix in (".pyc", ".pyo"):
-                    continue
-                relative = (
-                    entry.name if path == entry else f"{entry.name}/{path.relative_to(entry).as_posix()}"
-                )
-                digest.update(b"\0file\0" + relative.encode() + b"\0")
-                digest.update(path.read_bytes())
+    for relative, path in files:
+        digest.update(b"\0file\0" + relative.encode() + b"\0")
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

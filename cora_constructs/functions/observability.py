@@ -16,7 +16,8 @@
 
 Two steps, so StandardLambda stays small: :func:`observability` takes the options before the
 function exists (and returns them with the role, log group and tracing filled in), and
-:meth:`Observed.apply` finishes on the function once it is built.
+:meth:`Observed.apply` finishes on the function's CfnFunction once it is built
+(:meth:`Observed.metadata` is written with the function's other ``cora:*`` metadata).
 """
 
 from __future__ import annotations
@@ -91,16 +92,16 @@ class Observed:
         """The least-privilege role's own policy holds the X-Ray write actions (on ``*``)."""
         return self.trace_through_cfn
 
-    def apply(self, function: lambda_.Function) -> None:
-        """Turn tracing on and record why it is off, once ``function`` exists (one or two jsii calls)."""
-        if not self.trace_through_cfn and self.tracing_off_reason is None:
-            return
-        cfn = function.node.default_child
-        assert isinstance(cfn, lambda_.CfnFunction)
+    def apply(self, cfn: lambda_.CfnFunction) -> None:
+        """Turn tracing on, once the function exists (one jsii call, none when CDK's ``tracing``
+        option already did)."""
         if self.trace_through_cfn:
             cfn.tracing_config = _active_tracing()
-        if self.tracing_off_reason is not None:
-            cfn.add_override(f"Metadata.{TRACING_OFF_METADATA}", self.tracing_off_reason)
+
+    def metadata(self) -> dict[str, object]:
+        """What the function's Metadata records of this decision: why tracing is off, if it is
+        (written with the function's other ``cora:*`` keys, in one override)."""
+        return {} if self.tracing_off_reason is None else {TRACING_OFF_METADATA: self.tracing_off_reason}
 
 
 def observability(

@@ -13,7 +13,7 @@ import jsii
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IValidation
 
-from cora_constructs import defaults, naming, packaged
+from cora_constructs import content_cache, defaults, naming, packaged
 from cora_constructs.dependencies.cache import cache_root_of, wheelhouse_of
 from cora_constructs.dependencies.layer_ref import LayerRef, LayerWatch, OrgLayerRef, project_paths
 from cora_constructs.dependencies.sizes import (
@@ -132,6 +132,10 @@ class StandardLambda(Construct):
         ``initial_policy``, ``filesystem``... (see :func:`passthrough_options`). Options that
         would break one (``runtime``, ``architecture``, ``code``, ``handler``, ``function_name``,
         hash and version options) are refused with their rule code.
+
+    Besides ``function`` (the ``aws_lambda.Function``, for grants) and ``alias`` (``live``),
+    ``function_node`` and ``function_resource`` hold the function's construct node and its
+    ``CfnFunction``, fetched once: reading them costs no round trip into the CDK's Node process.
     """
 
     def __init__(
@@ -192,7 +196,9 @@ class StandardLambda(Construct):
             memory_size=memory_size,
             timeout=timeout or _default_timeout(),
             description=description
-            or _first_docstring_line(source_dir / defaults.HANDLER_FILE)
+            or content_cache.cached_file(
+                "docstring-line", source_dir / defaults.HANDLER_FILE, _first_docstring_line
+            )
             or self.function_name,
             current_version_options=lambda_.VersionOptions(
                 removal_policy=cdk.RemovalPolicy.RETAIN,
@@ -200,25 +206,27 @@ class StandardLambda(Construct):
                 # never changes the template or CDK's version hash. Naming the layer ARN in the
                 # version's description does: a Version is immutable, so a new ARN replaces it
                 # and publishes a new version on the new layer, and `live` moves to it.
-                description=cdk.Fn.join("", ["org layer ", org.layer_version.layer_version_arn]),
+                description=_version_description(org),
             ),
             **options,
         )
+        # The function's construct node and its CfnFunction, fetched once and kept: every later
+        # write (layer order, tracing, metadata, tag, acknowledgements) starts from them.
+        self.function_node = self.function.node
+        cfn = self.function_node.default_child
+        assert isinstance(cfn, lambda_.CfnFunction)
+        self.function_resource: lambda_.CfnFunction = cfn
         if len(stacked) > 1:
             # With @aws-cdk/aws-lambda:recognizeLayerVersion on, CDK sorts Layers by construct
             # path; Lambda applies them in order: org layer, module layers, dependency layer.
-            cfn_function = self.function.node.default_child
-            assert isinstance(cfn_function, lambda_.CfnFunction)
-            cfn_function.add_property_override(
-                "Layers", [ref.layer_version.layer_version_arn for ref in stacked]
-            )
+            cfn.add_property_override("Layers", [ref.layer_version.layer_version_arn for ref in stacked])
         self.alias = lambda_.Alias(
             self, "Live", alias_name=defaults.ALIAS_NAME, version=self.function.current_version
         )
         for warning in code.warnings:
             cdk.Annotations.of(self).add_warning_v2("cora:runtime-provided", warning)
-        self._write_metadata(project)
-        observed.apply(self.function)
+        observed.apply(cfn)
+        self._write_metadata(project, observed.metadata())
         if routes:
             _require_wiring(self)
 
@@ -263,7 +271,7 @@ class StandardLambda(Construct):
         readable = handler_file.is_file() and not any(v.code == "CORA-L8" for v in problems)
         if readable:
             try:
-                routes = tuple(parse_file(str(handler_file)))
+                routes = _routes_of(handler_file)
             except RouteDocstringError as exc:
                 problems += [
                     Violation("CORA-R1", f"{file}:{line}", f"{message} (in {path})")
@@ -278,7 +286,7 @@ class StandardLambda(Construct):
                     source_dir,
                     cache_root_of(project.settings),
                     [org, *module_refs],
-                    build=self.stack.bundling_required,
+                    build=_bundling_required(self.stack),
                     wheelhouse=wheelhouse_of(project.settings),
                     show=show,
                 )
@@ -325,9 +333,8 @@ class StandardLambda(Construct):
                 watch = watch + extra
         return watch + LayerWatch((), self.packaged_source is not None)
 
-    def _write_metadata(self, project: ProjectContext) -> None:
-        cfn = self.function.node.default_child
-        assert isinstance(cfn, lambda_.CfnFunction)
+    def _write_metadata(self, project: ProjectContext, observed: Mapping[str, object]) -> None:
+        cfn = self.function_resource
         watch = self.watch
         metadata: dict[str, object] = {
             "cora:module": self.module,
@@ -345,11 +352,12 @@ class StandardLambda(Construct):
             metadata["cora:dependencyFiles"] = packaged.dependency_files(project.root)
         if self.packaged_source is not None:
             metadata["cora:package"] = f"{packaged.DISTRIBUTION}=={packaged.version()}"
+        metadata.update(observed)
         # One override, deep-merged into Metadata at synth beside aws:cdk:path and the asset
         # keys: one jsii round trip instead of one add_metadata call per key.
         cfn.add_override("Metadata", metadata)
         # The asset hash the code was deployed from, for `cora audit` ("Lambda not updating").
-        code = self.function.node.try_find_child("Code")
+        code = self.function_node.try_find_child("Code")
         asset_hash = getattr(code, "asset_hash", None)
         if isinstance(asset_hash, str):
             cfn.tags.set_tag(CODE_HASH_TAG, asset_hash)
@@ -430,6 +438,31 @@ def _code_size(source_dir: Path) -> BundleSize | None:
 
 
 _PENDING_PATH = "\0construct-path\0"
+
+
+_BUNDLING: dict[int, tuple[cdk.Stack, bool]] = {}
+
+
+def _bundling_required(stack: cdk.Stack) -> bool:
+    """Whether ``stack`` is bundled in this synth, read once per stack (a jsii round trip)."""
+    entry = _BUNDLING.get(id(stack))
+    if entry is None or entry[0] is not stack:
+        entry = (stack, stack.bundling_required)
+        _BUNDLING[id(stack)] = entry
+    return entry[1]
+
+
+_VERSION_DESCRIPTIONS: dict[int, tuple[LayerRef, str]] = {}
+
+
+def _version_description(org: LayerRef) -> str:
+    """``org layer <layer version ARN>``, as a token: built once per org layer reference (one
+    per stack), since every function of the stack names the same layer."""
+    entry = _VERSION_DESCRIPTIONS.get(id(org))
+    if entry is None or entry[0] is not org:
+        entry = (org, cdk.Fn.join("", ["org layer ", org.layer_version.layer_version_arn]))
+        _VERSION_DESCRIPTIONS[id(org)] = entry
+    return entry[1]
 
 
 # Each jsii static lookup is a round trip to Node: the constants are fetched once.
@@ -538,6 +571,12 @@ def _module_of(source: str) -> str:
         if part.startswith(defaults.MODULE_DIR_PREFIX):
             return naming.module_name(part)
     return parts[-1]
+
+
+def _routes_of(handler_file: Path) -> tuple[Route, ...]:
+    """The routes of a handler's docstring, parsed once per content of the file (raises
+    RouteDocstringError, which is never cached)."""
+    return content_cache.cached_file("routes", handler_file, lambda path: tuple(parse_file(str(path))))
 
 
 def _first_docstring_line(handler_file: Path) -> str | None:

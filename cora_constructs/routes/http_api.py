@@ -177,7 +177,12 @@ class ApiRoutes:
 
     def add(self, function: StandardLambda) -> list[Any]:
         """Create one HTTP API route per docstring route of ``function``, invoking its ``live``
-        alias (a Lambda of WebSocket route keys goes to :attr:`websocket`)."""
+        alias (a Lambda of WebSocket route keys goes to :attr:`websocket`).
+
+        The routes share one integration, and API Gateway gets one permission to invoke the
+        alias from this API (source ``execute-api:<api>/*/*/*``), made with the first route:
+        one statement in the alias's resource policy however many routes the function serves
+        (one per route would outgrow Lambda's 20 KB policy limit at a few dozen routes)."""
         if function.routes and function.routes[0].is_websocket:
             if self.websocket is None:
                 first = function.routes[0]
@@ -198,6 +203,7 @@ class ApiRoutes:
             "Integration",
             function.alias,
             payload_format_version=_payload_v2(),
+            scope_permission_to_route=False,
         )
         routes = []
         for route in function.routes:

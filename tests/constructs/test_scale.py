@@ -30,3 +30,26 @@ def test_two_hundred_functions_synthesize(tmp_path: Path) -> None:
     routes = sum(len(resources(t, "AWS::ApiGatewayV2::Route")) for t in templates.values())
     assert routes == 600
     assert max(len(t["Resources"]) for t in templates.values()) < CLOUDFORMATION_RESOURCE_LIMIT / 2
+
+
+def test_jsii_round_trips_per_function_stay_few(tmp_path: Path) -> None:
+    """Each jsii request is a round trip to the CDK's Node process and the main cost of a synth
+    (benchmarks/README.md): the marginal function of a module, with its three routes, its table
+    grant and its acknowledgements, makes at most PER_FUNCTION of them (raw CDK: 23)."""
+    from benchmarks.jsii_calls import counting
+    from cora_constructs.apps import CoraApp
+    from stacks.module import TableModuleStack
+
+    counts = []
+    for size in (10, 20):
+        project = write_project(tmp_path / f"p{size}", functions=size, per_module=size)
+        with counting() as calls:
+            app = new_app(tmp_path / f"out{size}", project, app="stack")
+            CoraApp(app, module_stacks={m: TableModuleStack for m in modules_of(project)})
+            app.synth()
+        counts.append(calls)
+    per_function = (counts[1].total - counts[0].total) / 10
+    assert per_function <= PER_FUNCTION, (per_function, counts[1].by_target.most_common(30))
+
+
+PER_FUNCTION = 31  # 30.5 measured with aws-cdk-lib 2.275 (41 before issue 18)

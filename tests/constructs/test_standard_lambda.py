@@ -10,7 +10,7 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 
 from cora_constructs import ApiRoutes, CoraStack, CoraValidationError, OrgLayer, StandardLambda
-from tests.cdk_helpers import new_app, read_templates, resources
+from tests.cdk_helpers import new_app, parameter_name, read_templates, resources
 
 pytestmark = pytest.mark.synth
 
@@ -294,3 +294,30 @@ def test_names_module_and_routes_are_exposed(project: Path) -> None:
     assert fn.function_name == "cora-dev-demo-demo-api"
     assert [r.key for r in fn.routes] == ["GET /demo", "GET /demo/{demo_id}"]
     assert fn.module == "demo" and fn.lambda_name == "demo_api" and fn.app == "stack"
+
+
+def test_a_function_with_many_routes_gets_one_api_gateway_permission(project: Path, tmp_path: Path) -> None:
+    # One statement per route in the alias's resource policy would pass Lambda's 20 KB limit at a
+    # few dozen routes: API Gateway is allowed to invoke the alias once, from the whole API.
+    lines = [f"- {method} /many/r{i} - route {i}" for i in range(18) for method in ("GET", "POST")]
+    many = second_module(project, "\n".join(lines[:35]))
+    app = new_app(tmp_path / "cdk.out", project)
+    stack = CoraStack(app, "test-stack", app_kind="stack")
+    routes = ApiRoutes(api_id_parameter="/t/api", authorizer_id_parameter="/t/auth")
+    function = StandardLambda(stack, "Many", source=many, org_layer=org_layer(stack))
+    assert len(routes.add(function)) == 35
+    app.synth()
+    template = read_templates(tmp_path / "cdk.out")["test-stack"]
+    assert len(resources(template, "AWS::ApiGatewayV2::Route")) == 35
+    (integration_id,) = resources(template, "AWS::ApiGatewayV2::Integration")
+    for route in resources(template, "AWS::ApiGatewayV2::Route").values():
+        assert route["Properties"]["Target"] == {"Fn::Join": ["", ["integrations/", {"Ref": integration_id}]]}
+    (permission,) = resources(template, "AWS::Lambda::Permission").values()
+    (alias_id,) = resources(template, "AWS::Lambda::Alias")
+    props = permission["Properties"]
+    assert props["FunctionName"] == {"Ref": alias_id}
+    assert props["Principal"] == "apigateway.amazonaws.com"
+    source_arn = props["SourceArn"]["Fn::Join"][1]
+    assert ":execute-api:" in source_arn
+    assert source_arn[-1] == "/*/*/*"  # every stage, method and path of the API
+    assert parameter_name(template, source_arn[-2]) == "/t/api"
