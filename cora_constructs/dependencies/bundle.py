@@ -369,7 +369,11 @@ def _pip_failure(
     stdout = str(getattr(result, "stdout", "") or "")
     code = getattr(result, "returncode", 1)
     files = ", ".join(dict.fromkeys(site.shown for site in sites)) or where
-    hide = [(work / "requirements.txt", files), (work / "constraints.txt", "the layers below"), (work, "")]
+    hide = [
+        (work / "requirements.txt", files),
+        (work / "constraints.txt", "the pins of the layers below"),
+        (work, "<build folder>"),
+    ]
     output = pip.clean_output(stderr or stdout, hide=hide)
     if below and ("ResolutionImpossible" in output or "conflict is caused by" in output):
         lower = ", ".join(lower.label for lower in below)

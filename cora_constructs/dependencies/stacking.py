@@ -183,6 +183,9 @@ def conflict_violation(
 ) -> Violation:
     name, version = provided.name, provided.version
     pinned_at = provided.direct.where if provided.direct else provided.origin
+    change = f", or change {pinned_at} for every function that uses it."
+    if "(cora-constructs " in pinned_at:
+        change = "; that pin ships with cora-constructs and moves only with a cora-constructs upgrade."
     return Violation(
         CONFLICT,
         site.where,
@@ -190,8 +193,7 @@ def conflict_violation(
         f"{provided.layer} below it already provides {name} {version} ({provided.origin}). A "
         "function's layers unpack into one folder, so one version ships, and the layer below "
         f"wins. Fix: accept {name} {version} at {site.where} (e.g. `{name}>={version}`, or drop "
-        f"the line to take the {provided.layer}'s), or change {pinned_at} for every function "
-        "that uses it.",
+        f"the line to take the {provided.layer}'s){change}",
     )
 
 
