@@ -44,6 +44,7 @@ from cora_constructs.dependencies.stacking import (
     conflicts,
     constraints_text,
     drop_provided,
+    mark_checked,
     overlaps,
     provided_below,
 )
@@ -352,6 +353,7 @@ def bundle_layer(
 def _raise_overlaps(entry: Path, label: str, below: Sequence[LowerLayer], where: str) -> None:
     lower = [(layer.label, layer.python_dir) for layer in below]
     problems = overlaps((label, entry / "python"), lower, where=where)
+    mark_checked(entry / "python", [layer.python_dir for layer in below])
     if problems:
         raise LayerBuildError(problems)
 
