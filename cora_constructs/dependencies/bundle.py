@@ -44,6 +44,7 @@ from cora_constructs.dependencies.stacking import (
     conflicts,
     constraints_text,
     drop_provided,
+    mark_checked,
     overlaps,
     provided_below,
 )
@@ -367,6 +368,7 @@ def bundle_layer(
 def _raise_overlaps(entry: Path, label: str, below: Sequence[LowerLayer], where: str) -> None:
     lower = [(layer.label, layer.python_dir) for layer in below]
     problems = overlaps((label, entry / "python"), lower, where=where)
+    mark_checked(entry / "python", [layer.python_dir for layer in below])
     if problems:
         raise LayerBuildError(problems)
 
@@ -384,7 +386,11 @@ def _pip_failure(
     stdout = str(getattr(result, "stdout", "") or "")
     code = getattr(result, "returncode", 1)
     files = ", ".join(dict.fromkeys(site.shown for site in sites)) or where
-    hide = [(work / "requirements.txt", files), (work / "constraints.txt", "the layers below"), (work, "")]
+    hide = [
+        (work / "requirements.txt", files),
+        (work / "constraints.txt", "the pins of the layers below"),
+        (work, "<build folder>"),
+    ]
     output = pip.clean_output(stderr or stdout, hide=hide)
     if below and ("ResolutionImpossible" in output or "conflict is caused by" in output):
         lower = ", ".join(lower.label for lower in below)

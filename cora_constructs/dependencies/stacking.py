@@ -183,6 +183,9 @@ def conflict_violation(
 ) -> Violation:
     name, version = provided.name, provided.version
     pinned_at = provided.direct.where if provided.direct else provided.origin
+    change = f", or change {pinned_at} for every function that uses it."
+    if "(cora-constructs " in pinned_at:
+        change = "; that pin ships with cora-constructs and moves only with a cora-constructs upgrade."
     return Violation(
         CONFLICT,
         site.where,
@@ -190,8 +193,7 @@ def conflict_violation(
         f"{provided.layer} below it already provides {name} {version} ({provided.origin}). A "
         "function's layers unpack into one folder, so one version ships, and the layer below "
         f"wins. Fix: accept {name} {version} at {site.where} (e.g. `{name}>={version}`, or drop "
-        f"the line to take the {provided.layer}'s), or change {pinned_at} for every function "
-        "that uses it.",
+        f"the line to take the {provided.layer}'s){change}",
     )
 
 
@@ -258,10 +260,35 @@ def overlaps(
                     f"{names} {'is' if len(shared) == 1 else 'are'} in both {label} and {upper[0]}. "
                     f"Lambda unpacks a function's layers in order into /opt, so {upper[0]}'s files "
                     f"would silently replace {label}'s and functions would run a mix of both. Keep "
-                    f"each package in one layer: rename yours (e.g. {shared[0].split('.')[0]}_local) "
-                    f"or remove it from {upper[0]}.",
+                    f"each package in one layer: your own code, rename it (e.g. "
+                    f"{shared[0].split('.')[0]}_local) or remove it from {upper[0]}; an installed "
+                    f"package, take it from {label} (a layer resolved on top of the layers below "
+                    "it, as the apps build module layers, never installs it again).",
                 )
             )
+    return problems
+
+
+_PAIRS_CHECKED: set[tuple[Path, Path]] = set()
+"""(upper, lower) ``python/`` folders whose overlaps a layer's build checked (and reported)."""
+
+
+def mark_checked(upper: Path, lower: Sequence[Path]) -> None:
+    """Record that the layer in ``upper`` was checked against each folder of ``lower``."""
+    _PAIRS_CHECKED.update((upper, folder) for folder in lower)
+
+
+def unchecked_overlaps(layers: Sequence[tuple[str, Path]], seen: set[tuple[Path, Path]]) -> list[Violation]:
+    """CORA-L10 for the pairs of a function's layers (in order) that no layer build checked (a
+    module layer built without the layers below it): each pair once per ``seen`` (one per stack)."""
+    problems: list[Violation] = []
+    for index, (label, folder) in enumerate(layers):
+        for lower_label, lower in layers[:index]:
+            pair = (folder, lower)
+            if pair in _PAIRS_CHECKED or pair in seen:
+                continue
+            seen.add(pair)
+            problems += overlaps((label, folder), [(lower_label, lower)])
     return problems
 
 

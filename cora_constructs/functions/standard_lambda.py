@@ -24,6 +24,7 @@ from cora_constructs.dependencies.sizes import (
     limit_problems,
     size_metadata,
 )
+from cora_constructs.dependencies.stacking import unchecked_overlaps
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions.dependencies import unknown_dependencies
 from cora_constructs.functions.dependency_layer import dependency_layer_version
@@ -302,6 +303,8 @@ class StandardLambda(Construct):
             code_part = Part("function code", _code_size(source_dir))
             parts = [code_part, *(Part(ref.label, ref.size) for ref in stacked)]
             problems += limit_problems(f"the function {relative}", code_part, parts[1:], where=path)
+            known = [(ref.label, ref.python_dir) for ref in stacked if ref.python_dir is not None]
+            problems += unchecked_overlaps(known, _overlaps_seen(self.stack))
         if readable and org is not None:
             problems += import_problems(
                 checker_for(project.settings, project.root),
@@ -431,6 +434,18 @@ def _layer_ref(layer: Any) -> LayerRef:
     if isinstance(layer, LayerRef):
         return layer
     return LayerRef(layer, LayerWatch(), label="a layer built outside cora-constructs")
+
+
+_OVERLAPS_SEEN: dict[int, tuple[cdk.Stack, set[tuple[Path, Path]]]] = {}
+
+
+def _overlaps_seen(stack: cdk.Stack) -> set[tuple[Path, Path]]:
+    """The layer pairs a stack's functions already checked (so a pair is reported once)."""
+    entry = _OVERLAPS_SEEN.get(id(stack))
+    if entry is None or entry[0] is not stack:
+        entry = (stack, set())
+        _OVERLAPS_SEEN[id(stack)] = entry
+    return entry[1]
 
 
 def _code_size(source_dir: Path) -> BundleSize | None:

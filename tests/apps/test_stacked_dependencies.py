@@ -321,3 +321,32 @@ def test_the_conflict_reaches_the_user_as_one_line_and_no_traceback(tmp_path: Pa
     assert (
         "Traceback" not in result.stderr and "\x1b" not in result.stderr and str(cache) not in result.stderr
     )
+
+
+def test_a_hand_built_module_layer_without_the_layers_below_is_still_one_l10(
+    tmp_path: Path, cache: Path
+) -> None:
+    """``ModuleLayer(...)`` built without ``below=`` resolves alone; what it repeats of the org
+    layer is then found by the functions, once per pair of layers for the stack."""
+    from cora_constructs import CoraStack, OrgLayer, StandardLambda
+    from cora_constructs.layers.module_layer import ModuleLayer
+
+    root = shop_project(tmp_path / "p")
+    app = new_app(
+        tmp_path / "out", root, bundle=True, **{"cora:project": "shop", "cora:layerCache": str(cache)}
+    )
+    stack = CoraStack(app, "shop-dev-shop", app_kind="stack")
+    org = OrgLayer.from_ssm(stack, "OrgLayer", parameter_name="/shop/dev/org-layer-arn")
+    layer = ModuleLayer(stack, "Common", source=MODULE_LAYER, module="shop")
+    problems = []
+    for name in ("catalog", "invoice"):
+        try:
+            StandardLambda(stack, name, source=f"{LAMBDAS}/{name}", org_layer=org, layers=[layer])
+        except CoraValidationError as error:
+            problems += error.violations
+    l10 = [v for v in problems if v.code == "CORA-L10"]
+    assert len(l10) == 1, problems
+    assert l10[0].message.startswith(
+        "annotated_types, anyio, certifi, h11, httpcore, httpx and 5 more are in "
+    )
+    assert f"in both org layer and module layer {MODULE_LAYER}" in l10[0].message

@@ -166,3 +166,15 @@ def test_pip_output_loses_colours_machine_notices_and_temporary_paths() -> None:
 def test_the_pip_command_passes_constraints_and_never_colours() -> None:
     command = pip_command(Path("r.txt"), Path("t"), constraints=Path("c.txt"))
     assert command[command.index("-c") + 1] == "c.txt" and "--no-color" in command
+
+
+def test_a_conflict_with_a_pin_shipped_in_cora_constructs_says_how_that_pin_moves() -> None:
+    shipped = "cora_constructs/org_layer/requirements.txt (cora-constructs 0.3.0)"
+    pin = RequirementSite(Path("o"), shipped, 5, "PyJWT==2.15.1")
+    below = {"pyjwt": Provided("PyJWT", "2.15.1", "org layer", pin)}
+    site = RequirementSite(Path("r"), "m/requirements.txt", 1, "pyjwt<2")
+    (problem,) = conflicts([site], below, "module layer m")
+    assert problem.message.endswith(
+        "(e.g. `PyJWT>=2.15.1`, or drop the line to take the org layer's); that pin ships with "
+        "cora-constructs and moves only with a cora-constructs upgrade."
+    )
