@@ -507,17 +507,7 @@ class Router:
                 exc.status, exc.message, code=exc.code, request_id=request_id, headers=exc.headers
             )
         except Exception as exc:
-            log_json(
-                "ERROR",
-                "unhandled exception in handler",
-                route=route.key if route is not None else None,
-                request_id=request_id,
-                aws_request_id=getattr(context, "aws_request_id", None),
-                error_type=type(exc).__name__,
-                error=str(exc),
-                traceback=traceback.format_exc(),
-            )
-            response = error_response(500, "internal error", request_id=request_id)
+            response = _handler_failed(exc, route, request_id, context)
         if head:
             response = response.without_body()
         return response.to_lambda(version)
@@ -545,17 +535,7 @@ class Router:
                 exc.status, exc.message, code=exc.code, request_id=request_id, headers=exc.headers
             )
         except Exception as exc:
-            log_json(
-                "ERROR",
-                "unhandled exception in handler",
-                route=route.key if route is not None else None,
-                request_id=request_id,
-                aws_request_id=getattr(context, "aws_request_id", None),
-                error_type=type(exc).__name__,
-                error=str(exc),
-                traceback=traceback.format_exc(),
-            )
-            response = error_response(500, "internal error", request_id=request_id)
+            response = _handler_failed(exc, route, request_id, context)
         return response.to_lambda("1.0")
 
     def _resolve(
@@ -642,3 +622,18 @@ __all__ = [
     "error_response",
     "json_response",
 ]
+
+
+def _handler_failed(exc: Exception, route: Route | None, request_id: str | None, context: Any) -> Response:
+    """The 500 for a handler that raised, after one JSON log line with its traceback."""
+    log_json(
+        "ERROR",
+        "unhandled exception in handler",
+        route=route.key if route is not None else None,
+        request_id=request_id,
+        aws_request_id=getattr(context, "aws_request_id", None),
+        error_type=type(exc).__name__,
+        error=str(exc),
+        traceback=traceback.format_exc(),
+    )
+    return error_response(500, "internal error", request_id=request_id)

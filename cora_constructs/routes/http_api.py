@@ -96,26 +96,12 @@ class OrgHttpApi(Construct):
             api_id=self.http_api.api_id,
             name=ORG_AUTHORIZER_NAME,
             authorizer_type="REQUEST",
-            authorizer_uri=(
-                f"arn:{stack.partition}:apigateway:{stack.region}:lambda:path/2015-03-31/functions/"
-                f"{authorizer_arn}/invocations"
-            ),
+            authorizer_uri=lambda_invocation_uri(stack, authorizer_arn),
             authorizer_payload_format_version="2.0",
             enable_simple_responses=True,
             authorizer_result_ttl_in_seconds=0,
         )
-        lambda_.CfnPermission(
-            self,
-            "InvokeOrgAuthorizer",
-            action="lambda:InvokeFunction",
-            function_name=authorizer_arn,
-            principal="apigateway.amazonaws.com",
-            source_arn=stack.format_arn(
-                service="execute-api",
-                resource=self.http_api.api_id,
-                resource_name=f"authorizers/{self.authorizer.ref}",
-            ),
-        )
+        allow_authorizer_invoke(self, authorizer_arn, self.http_api.api_id, self.authorizer.ref)
         ssm.StringParameter(
             self, "ApiIdParameter", parameter_name=api_id_parameter, string_value=self.http_api.api_id
         )
@@ -301,3 +287,26 @@ def _route_id(route: Route) -> str:
         parts.append("Root")
     # The readable part can collide ({id} vs id); the digest of the route key cannot.
     return "".join(parts) + hashlib.sha256(route.key.encode()).hexdigest()[:6]
+
+
+def lambda_invocation_uri(stack: cdk.Stack, function_arn: str) -> str:
+    """API Gateway's URI for invoking the Lambda function ``function_arn`` (an authorizer or an
+    integration)."""
+    return (
+        f"arn:{stack.partition}:apigateway:{stack.region}:lambda:path/2015-03-31/functions/"
+        f"{function_arn}/invocations"
+    )
+
+
+def allow_authorizer_invoke(scope: Construct, authorizer_arn: str, api_id: str, authorizer_id: str) -> None:
+    """Let API Gateway invoke the org authorizer's function from this API's authorizer only."""
+    lambda_.CfnPermission(
+        scope,
+        "InvokeOrgAuthorizer",
+        action="lambda:InvokeFunction",
+        function_name=authorizer_arn,
+        principal="apigateway.amazonaws.com",
+        source_arn=cdk.Stack.of(scope).format_arn(
+            service="execute-api", resource=api_id, resource_name=f"authorizers/{authorizer_id}"
+        ),
+    )

@@ -46,7 +46,12 @@ from cora_constructs.compliance.aws_packs import OrgException, acknowledge
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions.observability import context_number, log_retention
 from cora_constructs.functions.standard_lambda import StandardLambda
-from cora_constructs.routes.http_api import ORG_AUTHORIZER_NAME, _route_id
+from cora_constructs.routes.http_api import (
+    ORG_AUTHORIZER_NAME,
+    _route_id,
+    allow_authorizer_invoke,
+    lambda_invocation_uri,
+)
 from cora_constructs.stack import project_of
 from cora_runtime.routes import CONNECT, DEFAULT_AUTH, PUBLIC, Route
 
@@ -172,23 +177,9 @@ class OrgWebSocketApi(Construct):
             api_id=self.api.ref,
             name=ORG_AUTHORIZER_NAME,
             authorizer_type="REQUEST",
-            authorizer_uri=(
-                f"arn:{stack.partition}:apigateway:{stack.region}:lambda:path/2015-03-31/functions/"
-                f"{authorizer_arn}/invocations"
-            ),
+            authorizer_uri=lambda_invocation_uri(stack, authorizer_arn),
         )
-        lambda_.CfnPermission(
-            self,
-            "InvokeOrgAuthorizer",
-            action="lambda:InvokeFunction",
-            function_name=authorizer_arn,
-            principal="apigateway.amazonaws.com",
-            source_arn=stack.format_arn(
-                service="execute-api",
-                resource=self.api.ref,
-                resource_name=f"authorizers/{self.authorizer.ref}",
-            ),
-        )
+        allow_authorizer_invoke(self, authorizer_arn, self.api.ref, self.authorizer.ref)
         self.endpoint = f"{self.api.attr_api_endpoint}/{stage_name}"
         self.management_endpoint = management_endpoint(self.api.ref, stage_name, self)
         for name, parameter, value in (
@@ -232,10 +223,7 @@ class WebSocketRoutes:
             api_id=api_id,
             integration_type="AWS_PROXY",
             integration_method="POST",
-            integration_uri=(
-                f"arn:{stack.partition}:apigateway:{stack.region}:lambda:path/2015-03-31/functions/"
-                f"{function.alias.function_arn}/invocations"
-            ),
+            integration_uri=lambda_invocation_uri(stack, function.alias.function_arn),
         )
         lambda_.CfnPermission(
             function,
