@@ -204,12 +204,12 @@ def disconnect_event(
     context = request_context(
         connection, route_key=DISCONNECT, event_type="DISCONNECT", request_id=request_id, now_ms=now_ms
     )
-    context = {
-        "routeKey": DISCONNECT,
-        "disconnectStatusCode": status_code,
-        **{k: v for k, v in context.items() if k != "routeKey"},
-        "disconnectReason": reason,
-    }
+    ordered: dict[str, Any] = {"routeKey": DISCONNECT, "disconnectStatusCode": status_code}
+    for key, value in context.items():
+        ordered[key] = value
+        if key == "messageDirection":
+            ordered["disconnectReason"] = reason
+    context = ordered
     return {
         "headers": headers,
         "multiValueHeaders": multi_headers,
