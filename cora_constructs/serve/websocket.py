@@ -251,7 +251,7 @@ class WebSocketGateway:
             return _json_response(404, {"message": "Not Found"})
         connection = self.connections.get(unquote(raw_id))
         if connection is None or not connection.open:
-            return _json_response(410, {"message": None}, "GoneException")
+            return _json_response(410, {}, "GoneException")
         if method == "POST":
             if len(body) > MAX_FRAME_BYTES:
                 return _json_response(
@@ -264,19 +264,19 @@ class WebSocketGateway:
             try:
                 await connection.send(text)
             except Exception:  # the socket went away while sending
-                return _json_response(410, {"message": None}, "GoneException")
+                return _json_response(410, {}, "GoneException")
             return ManagementResponse(200, (("content-type", "application/json"),), b"")
         if method == "GET":
             info = connection.info
             return _json_response(
                 200,
-                {
-                    "ConnectedAt": _iso(info.connected_at_ms),
-                    "Identity": {
-                        "SourceIp": info.handshake.source_ip,
-                        "UserAgent": info.handshake.header("user-agent") or "",
+                {  # the wire names of the service model (botocore reads them as ConnectedAt, ...)
+                    "connectedAt": _iso(info.connected_at_ms),
+                    "identity": {
+                        "sourceIp": info.handshake.source_ip,
+                        "userAgent": info.handshake.header("user-agent") or "",
                     },
-                    "LastActiveAt": _iso(info.last_active_ms or info.connected_at_ms),
+                    "lastActiveAt": _iso(info.last_active_ms or info.connected_at_ms),
                 },
             )
         if method == "DELETE":

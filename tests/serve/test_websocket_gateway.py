@@ -188,8 +188,8 @@ def test_the_management_endpoint_posts_describes_and_deletes() -> None:
     assert client.frames == ['{"type":"hello"}', b"\xff\x00"]  # text as text, other bytes as binary
 
     info: dict[str, Any] = json.loads(asyncio.run(ws.manage("GET", path, b"")).body)
-    assert set(info) == {"ConnectedAt", "Identity", "LastActiveAt"}
-    assert info["Identity"]["SourceIp"] == "127.0.0.1" and info["ConnectedAt"].endswith("Z")
+    assert set(info) == {"connectedAt", "identity", "lastActiveAt"}
+    assert info["identity"]["sourceIp"] == "127.0.0.1" and info["connectedAt"].endswith("Z")
 
     assert asyncio.run(ws.manage("DELETE", path, b"")).status == 204
     assert client.closed == 1000
