@@ -1,10 +1,10 @@
 """``cora serve`` and ``cora token``: the app's HTTP API on localhost, and tokens for it.
 
 `cora serve` reads the cloud assembly (synthesizing it first when it is missing or stale) and
-serves every HTTP API route behind the app's real authorizer, each function in worker
-processes of its own (:mod:`cora_constructs.serve`). Without ``--jwks-url`` the authorizer
-trusts a development key kept in the user cache, and `cora token` prints tokens signed by it
-with the project's issuer and audience (cdk.json).
+serves every HTTP API route (and the WebSocket API's route keys) behind the app's real
+authorizer, each function in worker processes of its own (:mod:`cora_constructs.serve`).
+Without ``--jwks-url`` the authorizer trusts a development key kept in the user cache, and
+`cora token` prints tokens signed by it with the project's issuer and audience (cdk.json).
 """
 
 from __future__ import annotations
@@ -27,10 +27,13 @@ def add_parsers(subparsers: Any) -> None:
     """Register ``serve`` and ``token`` on the ``cora`` command's subparsers."""
     serve: argparse.ArgumentParser = subparsers.add_parser(
         "serve",
-        help="serve the app's HTTP API on localhost, behind its real authorizer",
+        help="serve the app's HTTP API (and WebSocket API) on localhost, behind its real authorizer",
         description="Serve every HTTP API route of the synthesized app on localhost, as API Gateway "
         "would: route matching, the authorizer, payload 2.0 events, each function in its own worker "
-        "process with exactly what ships on its path. Synthesizes first when cdk.out is missing or stale.",
+        "process with exactly what ships on its path; and its WebSocket API, if any, on the same port "
+        "(ws://HOST:PORT/STAGE: $connect behind the authorizer, messages routed by action, $disconnect, "
+        "a local connection-management endpoint for post_to_connection). Synthesizes first when "
+        "cdk.out is missing or stale.",
     )
     serve.add_argument(
         "--port", type=int, default=3000, help="the port to listen on (default 3000; 0: any free one)"

@@ -32,6 +32,7 @@ API = "AWS::ApiGatewayV2::Api"
 ROUTE = "AWS::ApiGatewayV2::Route"
 INTEGRATION = "AWS::ApiGatewayV2::Integration"
 AUTHORIZER = "AWS::ApiGatewayV2::Authorizer"
+STAGE = "AWS::ApiGatewayV2::Stage"
 SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<String>"
 DEFAULT_MEMORY_MB = 128
 DEFAULT_TIMEOUT_S = 3
@@ -151,19 +152,49 @@ class ServedRoute:
         return self.pattern.route_key
 
 
+@dataclass(frozen=True, slots=True)
+class WebSocketRoute:
+    """One route key of a WebSocket API (``$connect``, ``$disconnect``, ``$default`` or an
+    ``action`` value), the function it invokes, and how ``$connect`` is authorized."""
+
+    route_key: str
+    function: LambdaFunction | None
+    authorization: str
+    """``NONE``, ``CUSTOM`` or ``AWS_IAM`` (API Gateway authorizes ``$connect`` only)."""
+    authorizer: AuthorizerConfig | None
+    integration_timeout_ms: int
+    stage: str
+    """The API's stage name (the path of its ``wss://`` URL and of its management endpoint)."""
+    api: str
+    """``stack/logical id`` of the ``AWS::ApiGatewayV2::Api``."""
+    problem: str | None = None
+
+
 @dataclass(frozen=True)
 class ServePlan:
     routes: tuple[ServedRoute, ...]
     functions: Mapping[str, LambdaFunction]
     problems: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    websocket_routes: tuple[WebSocketRoute, ...] = ()
+    """The routes of the assembly's WebSocket API (the first one, when there are several)."""
+
+    @property
+    def websocket_functions(self) -> tuple[LambdaFunction, ...]:
+        found = {r.function.function_name: r.function for r in self.websocket_routes if r.function}
+        return tuple(found.values())
+
+    @property
+    def websocket_stage(self) -> str | None:
+        return self.websocket_routes[0].stage if self.websocket_routes else None
 
     @property
     def authorizer_functions(self) -> tuple[LambdaFunction, ...]:
         found: dict[str, LambdaFunction] = {}
-        for route in self.routes:
-            if route.authorizer and route.authorizer.function:
-                found[route.authorizer.function.function_name] = route.authorizer.function
+        configs = [r.authorizer for r in self.routes] + [r.authorizer for r in self.websocket_routes]
+        for config in configs:
+            if config and config.function:
+                found[config.function.function_name] = config.function
         return tuple(found.values())
 
 
@@ -386,27 +417,61 @@ class _Planner:
         return AuthorizerConfig(name, self.lambda_function(function), identity, simple, version)
 
 
-def _is_http_api(resolver: _Resolver, stack: StackTemplate, api_id: object) -> bool:
+def _api(resolver: _Resolver, stack: StackTemplate, api_id: object) -> ResourceRef | None:
     found = resolver.resolve(stack, api_id)
-    if isinstance(found, ResourceRef) and found.type == API:
-        return str(found.properties.get("ProtocolType", "HTTP")) == "HTTP"
-    return True  # an API of another stack read through SSM, or imported: HTTP unless it says not
+    return found if isinstance(found, ResourceRef) and found.type == API else None
+
+
+def _protocol(api: ResourceRef | None) -> str:
+    # An API of another stack read through SSM, or imported: HTTP unless it says not.
+    return "HTTP" if api is None else str(api.properties.get("ProtocolType", "HTTP")).upper()
+
+
+def _stage_name(resolver: _Resolver, api: ResourceRef) -> str:
+    """The name of the API's stage (``$default`` when the assembly declares none)."""
+    for logical_id in sorted(api.stack.resources):
+        stage = ResourceRef(api.stack, logical_id)
+        if stage.type != STAGE:
+            continue
+        found = resolver.resolve(api.stack, stage.properties.get("ApiId"))
+        name = stage.properties.get("StageName")
+        if isinstance(found, ResourceRef) and found.logical_id == api.logical_id and isinstance(name, str):
+            return name
+    return "$default"
 
 
 def build_plan(stacks: Sequence[StackTemplate], project_root: Path | None = None) -> ServePlan:
-    """Every HTTP API route of ``stacks`` with its function and authorizer."""
+    """Every HTTP API route of ``stacks`` with its function and authorizer, and the route keys
+    of its WebSocket API."""
     planner = _Planner(stacks, project_root)
     routes: list[ServedRoute] = []
     problems: list[str] = []
     warnings: list[str] = []
     seen: dict[str, str] = {}
+    websocket: list[WebSocketRoute] = []
+    websocket_api: ResourceRef | None = None
     for stack in stacks:
         for logical_id in sorted(stack.resources):
             ref = ResourceRef(stack, logical_id)
             if ref.type != ROUTE:
                 continue
             properties = ref.properties
-            if not _is_http_api(planner.resolver, stack, properties.get("ApiId")):
+            api = _api(planner.resolver, stack, properties.get("ApiId"))
+            protocol = _protocol(api)
+            if protocol == "WEBSOCKET" and api is not None:
+                if websocket_api is None:
+                    websocket_api = api
+                if (api.stack.name, api.logical_id) != (websocket_api.stack.name, websocket_api.logical_id):
+                    warnings.append(
+                        f"{ref.describe()} belongs to a second WebSocket API ({api.describe()}); "
+                        f"only {websocket_api.describe()} is served"
+                    )
+                    continue
+                found = _websocket_route(planner, ref, api, seen, warnings)
+                if found is not None:
+                    websocket.append(found)
+                continue
+            if protocol != "HTTP":
                 continue
             key = properties.get("RouteKey")
             try:
@@ -423,21 +488,74 @@ def build_plan(stacks: Sequence[StackTemplate], project_root: Path | None = None
             seen[pattern.route_key] = ref.describe()
             routes.append(_route(planner, ref, pattern))
     functions = {fn.function_name: fn for fn in planner.functions.values()}
-    return ServePlan(tuple(routes), functions, tuple(problems), tuple(warnings))
+    return ServePlan(tuple(routes), functions, tuple(problems), tuple(warnings), tuple(websocket))
+
+
+def _websocket_route(
+    planner: _Planner, ref: ResourceRef, api: ResourceRef, seen: dict[str, str], warnings: list[str]
+) -> WebSocketRoute | None:
+    properties = ref.properties
+    key = str(properties.get("RouteKey") or "")
+    seen_key = f"websocket {key}"
+    if seen_key in seen:
+        warnings.append(
+            f"WebSocket route key {key} is defined twice ({seen[seen_key]} and {ref.describe()}); "
+            "the first is served"
+        )
+        return None
+    seen[seen_key] = ref.describe()
+    authorization = str(properties.get("AuthorizationType") or "NONE").upper()
+    integration = _integration_of(planner, ref)
+    function: LambdaFunction | None = None
+    problem: str | None = None
+    timeout_ms = DEFAULT_INTEGRATION_TIMEOUT_MS
+    if integration is None:
+        problem = f"WebSocket route {key} ({ref.describe()}) has no integration this tool can follow"
+    else:
+        iprops = integration.properties
+        timeout_ms = _positive_int(iprops.get("TimeoutInMillis"), DEFAULT_INTEGRATION_TIMEOUT_MS)
+        target_function = planner.resolver.function(integration.stack, iprops.get("IntegrationUri"))
+        if iprops.get("IntegrationType") != "AWS_PROXY" or target_function is None:
+            problem = f"WebSocket route {key} does not invoke a Lambda function of this assembly"
+        else:
+            function = planner.lambda_function(target_function)
+    authorizer = None
+    if authorization == "CUSTOM":
+        authorizer = planner.authorizer(ref.stack, properties.get("AuthorizerId"))
+        if authorizer is None:
+            authorizer = AuthorizerConfig(
+                "?", None, (), False, "1.0", f"WebSocket route {key}'s authorizer cannot be found"
+            )
+    return WebSocketRoute(
+        route_key=key,
+        function=function,
+        authorization=authorization,
+        authorizer=authorizer,
+        integration_timeout_ms=timeout_ms,
+        stage=_stage_name(planner.resolver, api),
+        api=f"{api.stack.name}/{api.logical_id}",
+        problem=problem,
+    )
+
+
+def _integration_of(planner: _Planner, ref: ResourceRef) -> ResourceRef | None:
+    """The ``AWS::ApiGatewayV2::Integration`` a route's ``Target`` (``integrations/<id>``) names."""
+    target = ref.properties.get("Target")
+    join = target.get("Fn::Join") if isinstance(target, Mapping) else None
+    integration: ResourceRef | None = None
+    if isinstance(join, list) and len(join) == 2 and isinstance(join[1], list):
+        for part in join[1]:
+            found = planner.resolver.resolve(ref.stack, part) if isinstance(part, Mapping) else None
+            if isinstance(found, ResourceRef) and found.type == INTEGRATION:
+                integration = found
+    return integration
 
 
 def _route(planner: _Planner, ref: ResourceRef, pattern: RoutePattern) -> ServedRoute:
     properties = ref.properties
     stack = ref.stack
     authorization = str(properties.get("AuthorizationType") or "NONE").upper()
-    target = properties.get("Target")
-    integration: ResourceRef | None = None
-    join = target.get("Fn::Join") if isinstance(target, Mapping) else None
-    if isinstance(join, list) and len(join) == 2 and isinstance(join[1], list):
-        for part in join[1]:
-            found = planner.resolver.resolve(stack, part) if isinstance(part, Mapping) else None
-            if isinstance(found, ResourceRef) and found.type == INTEGRATION:
-                integration = found
+    integration = _integration_of(planner, ref)
     function: LambdaFunction | None = None
     problem: str | None = None
     timeout_ms = DEFAULT_INTEGRATION_TIMEOUT_MS

@@ -213,3 +213,30 @@ def test_a_cdk_lambda_authorizer_is_followed_through_its_invocation_uri() -> Non
         3,
         "python3.12",
     )  # Lambda's defaults
+
+
+def test_the_reference_apps_websocket_route_keys_reach_their_function_and_stage(
+    reference: Synthesized,
+) -> None:
+    plan = read_plan(reference.outdir, ROOT)
+    by_key = {route.route_key: route for route in plan.websocket_routes}
+    assert sorted(by_key) == ["$connect", "$disconnect", "notify", "watch"]
+    assert {route.stage for route in plan.websocket_routes} == {"dev"} and plan.websocket_stage == "dev"
+    connect = by_key["$connect"]
+    assert connect.problem is None and connect.authorization == "CUSTOM" and connect.authorizer is not None
+    assert connect.authorizer.function is not None
+    assert connect.authorizer.function.function_name == "cora-dev-authorizer-authorizer"
+    assert connect.authorizer.identity_sources == ()  # see routes/websocket_api.py: none, on purpose
+    assert all(by_key[key].authorization == "NONE" for key in ("$disconnect", "notify", "watch"))
+    (function,) = plan.websocket_functions
+    assert function.function_name == "cora-dev-notifications-task-notifications"
+    assert {u.name for u in function.unresolved} == {"TABLE_NAME", "WEBSOCKET_API_URL"}
+    # One authorizer function for both APIs.
+    assert [fn.function_name for fn in plan.authorizer_functions] == ["cora-dev-authorizer-authorizer"]
+
+
+def test_a_websocket_route_without_an_integration_is_a_problem_of_that_key() -> None:
+    plan = build_plan([stack_app(), INFRA])
+    (route,) = plan.websocket_routes
+    assert route.route_key == "$connect" and route.function is None and route.stage == "$default"
+    assert route.problem is not None and "no integration" in route.problem

@@ -3,6 +3,7 @@ started)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,6 +31,8 @@ def prepared(plan: ServePlan, tmp_path: Path, **options: object) -> server.Servi
     service.api_socket.close()
     if service.jwks_socket:
         service.jwks_socket.close()
+    if service.management_socket:
+        service.management_socket.close()
     return service
 
 
@@ -84,3 +87,45 @@ def test_a_busy_port_is_a_clear_error(tmp_path: Path) -> None:
             server.bind("127.0.0.1", sock.getsockname()[1])
     finally:
         sock.close()
+
+
+NOTIFICATIONS = "cora-dev-notifications-task-notifications"
+
+
+def test_websocket_functions_post_to_the_local_management_endpoint(
+    reference: Synthesized, tmp_path: Path
+) -> None:
+    plan = read_plan(reference.outdir, ROOT)
+    service = prepared(plan, tmp_path, environ={"HOME": str(tmp_path)})  # no AWS credentials at all
+    assert service.websocket is not None and service.websocket.stage == "dev"
+    env = service.pools[NOTIFICATIONS].environment
+    url = env["WEBSOCKET_API_URL"]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/dev", url), url
+    assert env["AWS_ACCESS_KEY_ID"] == server.LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]  # botocore signs
+    banner = "\n".join(service.banner)
+    assert "WEBSOCKET_API_URL" not in banner.split("authorizer JWKS")[0]  # not listed as unresolved
+    assert f"(WEBSOCKET_API_URL): {url}" in banner
+    # Only the WebSocket functions get them: the HTTP API's functions are as they were.
+    assert "WEBSOCKET_API_URL" not in service.pools["cora-dev-tracker-tracker-api"].environment
+
+
+def test_your_credentials_and_an_explicit_env_win(reference: Synthesized, tmp_path: Path) -> None:
+    plan = read_plan(reference.outdir, ROOT)
+    service = prepared(
+        plan,
+        tmp_path,
+        environ={"HOME": str(tmp_path), "AWS_PROFILE": "dev"},
+        overrides=[server.EnvOverride("WEBSOCKET_API_URL", "http://elsewhere/dev", "notifications")],
+    )
+    env = service.pools[NOTIFICATIONS].environment
+    assert env["WEBSOCKET_API_URL"] == "http://elsewhere/dev"
+    assert "AWS_ACCESS_KEY_ID" not in env and env["AWS_PROFILE"] == "dev"
+
+
+def test_an_app_without_websocket_routes_binds_no_management_socket(
+    reference: Synthesized, tmp_path: Path
+) -> None:
+    plan = replace(read_plan(reference.outdir, ROOT), websocket_routes=())
+    service = prepared(plan, tmp_path)
+    assert service.websocket is None and service.management_socket is None
+    assert NOTIFICATIONS not in service.pools

@@ -45,6 +45,8 @@ def served(served_reference: Synthesized, tmp_path_factory: pytest.TempPathFacto
                 "projects:TABLE_NAME=projects-table",
                 "--env",
                 "tracker:TABLE_NAME=tracker-table",
+                "--env",  # the WebSocket module's (tests/serve/test_serve_websocket.py uses it)
+                "notifications:TABLE_NAME=connections-table",
                 "--deployed",  # documents: its table's name from the "deployed" stack in moto
             ],
             env=env,
