@@ -36,6 +36,13 @@ REGION = "us-east-1"
 _TEXT_TYPES = ("application/json", "application/xml", "application/javascript", "application/graphql")
 
 
+def joined_header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
+    """The values of header ``name`` (any case) in ``headers`` joined with ``,``, or None."""
+    wanted = name.lower()
+    values = [value for key, value in headers if key.lower() == wanted]
+    return ",".join(values) if values else None
+
+
 @dataclass(frozen=True, slots=True)
 class HttpRequest:
     """One request as the server received it (header names as sent, in order)."""
@@ -51,9 +58,7 @@ class HttpRequest:
 
     def header(self, name: str) -> str | None:
         """The header's values joined with ``,`` (any case), or None."""
-        wanted = name.lower()
-        values = [value for key, value in self.headers if key.lower() == wanted]
-        return ",".join(values) if values else None
+        return joined_header(self.headers, name)
 
 
 @dataclass(frozen=True, slots=True)

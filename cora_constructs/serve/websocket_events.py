@@ -30,7 +30,14 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cora_constructs.serve.events import ACCOUNT_ID, API_ID, REGION, format_time, query_parameters
+from cora_constructs.serve.events import (
+    ACCOUNT_ID,
+    API_ID,
+    REGION,
+    format_time,
+    joined_header,
+    query_parameters,
+)
 
 CONNECT = "$connect"
 DISCONNECT = "$disconnect"
@@ -55,9 +62,8 @@ class Handshake:
     host: str = "localhost"
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        values = [value for key, value in self.headers if key.lower() == wanted]
-        return ",".join(values) if values else None
+        """The header's values joined with ``,`` (any case), or None."""
+        return joined_header(self.headers, name)
 
 
 @dataclass(slots=True)
