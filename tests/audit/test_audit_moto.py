@@ -26,11 +26,11 @@ from tests.audit.conftest import (
     Project,
     clients,
     deploy,
-    free_port,
     problems,
     run_audit,
     zip_of,
 )
+from tests.moto_server import free_port
 
 API = "cora-dev-tracker-tracker-api"
 DIGEST = "cora-dev-tracker-tracker-digest"

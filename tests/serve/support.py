@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -20,12 +19,6 @@ from typing import Any
 
 CORA = [sys.executable, "-m", "cora_constructs.cli.main"]
 _LISTENING = re.compile(r"listening on (http://\S+)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -116,32 +109,6 @@ def cora_token(*args: str, cwd: Path, env: Mapping[str, str]) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
-
-
-@dataclass(frozen=True)
-class MotoServer:
-    endpoint: str
-    process: subprocess.Popen[bytes]
-
-
-def start_moto() -> MotoServer:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2):
-                return MotoServer(endpoint, process)
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"moto_server did not start on port {port}") from None
-            time.sleep(0.1)
 
 
 def aws_env(endpoint: str, cache: Path) -> dict[str, str]:

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import pytest
 
 from tests.conftest import ROOT, Synthesized
+from tests.moto_server import running_moto_server
 from tests.serve.support import (
     ServeProcess,
     aws_env,
     cora_token,
     create_table,
     deploy_documents_table,
-    start_moto,
 )
 
 pytestmark = pytest.mark.bundling  # the served assembly bundles the org layer (pip on a cold cache)
@@ -29,12 +29,11 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(served_reference: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    moto = start_moto()
-    try:
+    with running_moto_server() as endpoint:
         for table in ("projects-table", "tracker-table"):
-            create_table(moto.endpoint, table)
-        deploy_documents_table(moto.endpoint, "documents-deployed")
-        env = aws_env(moto.endpoint, tmp_path_factory.mktemp("cache"))
+            create_table(endpoint, table)
+        deploy_documents_table(endpoint, "documents-deployed")
+        env = aws_env(endpoint, tmp_path_factory.mktemp("cache"))
         serve = ServeProcess.start(
             [
                 "--cdk-out",
@@ -45,7 +44,7 @@ def served(served_reference: Synthesized, tmp_path_factory: pytest.TempPathFacto
                 "projects:TABLE_NAME=projects-table",
                 "--env",
                 "tracker:TABLE_NAME=tracker-table",
-                "--env",  # the WebSocket module's (tests/serve/test_serve_websocket.py uses it)
+                "--env",  # the WebSocket module's table, so every variable is resolved at start
                 "notifications:TABLE_NAME=connections-table",
                 "--deployed",  # documents: its table's name from the "deployed" stack in moto
             ],
@@ -56,9 +55,6 @@ def served(served_reference: Synthesized, tmp_path_factory: pytest.TempPathFacto
             yield Served(serve, cora_token("--sub", "alice", cwd=ROOT, env=env))
         finally:
             serve.stop()
-    finally:
-        moto.process.terminate()
-        moto.process.wait(timeout=10)
 
 
 def test_the_start_lists_the_routes_and_every_variable_is_resolved(served: Served) -> None:

@@ -17,7 +17,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from cora_constructs.cli.serve_command import project_settings
 from tests.conftest import ROOT, Synthesized
-from tests.serve.support import ServeProcess, aws_env, cora_token, create_table, start_moto
+from tests.moto_server import running_moto_server
+from tests.serve.support import ServeProcess, aws_env, cora_token, create_table
 
 pytestmark = pytest.mark.bundling  # the served assembly bundles the org layer (pip on a cold cache)
 
@@ -65,10 +66,9 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(served_reference: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    moto = start_moto()
-    try:
-        create_table(moto.endpoint, TABLE)
-        env = aws_env(moto.endpoint, tmp_path_factory.mktemp("cache"))
+    with running_moto_server() as endpoint:
+        create_table(endpoint, TABLE)
+        env = aws_env(endpoint, tmp_path_factory.mktemp("cache"))
         serve = ServeProcess.start(
             [
                 "--cdk-out",
@@ -85,12 +85,9 @@ def served(served_reference: Synthesized, tmp_path_factory: pytest.TempPathFacto
             ws_url = serve.wait_for(r"WebSocket API on (ws://\S+)").group(1)
             management = serve.wait_for(r"\(WEBSOCKET_API_URL\): (http://\S+)").group(1)
             token = cora_token("--sub", "alice", cwd=ROOT, env=env)
-            yield Served(serve, token, ws_url, management, moto.endpoint)
+            yield Served(serve, token, ws_url, management, endpoint)
         finally:
             serve.stop()
-    finally:
-        moto.process.terminate()
-        moto.process.wait(timeout=10)
 
 
 def run(coroutine: Any) -> Any:
