@@ -27,7 +27,7 @@ from cora_constructs.apps.infra import InfraStack
 from cora_constructs.apps.module import ModuleStack
 from cora_constructs.apps.settings import AppSettings
 from cora_constructs.compliance.aws_packs import acknowledge_org_exceptions
-from cora_constructs.compliance.plugin import CoraChecks
+from cora_constructs.compliance.plugin import CoraComplianceError, check_after_synth
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.project import find_project_root
 from cora_constructs.routes.http_api import ApiRoutes
@@ -158,8 +158,9 @@ class CoraApp:
     module, Lambda, layer and route is collected and raised once as a
     :class:`CoraValidationError`. Options are those of :class:`StackApp`.
 
-    The CORA rule pack is attached to ``app`` (:class:`~cora_constructs.compliance.plugin.CoraChecks`,
-    with the project root), so a standard broken after construction fails ``cdk synth``; the
+    The CORA rule pack runs when ``app.synth()`` returns, on the templates it wrote
+    (:func:`~cora_constructs.compliance.plugin.check_after_synth`, with the project root), so a
+    standard broken after construction fails ``cdk synth`` (:class:`CoraComplianceError`); the
     org's answers to cdk-nag's AwsSolutions and Serverless packs are acknowledged with their
     reasons (:mod:`cora_constructs.compliance.aws_packs`).
     """
@@ -203,9 +204,9 @@ class CoraApp:
         if problems:
             raise CoraValidationError(problems)
         record_synthesized_apps(self.stacks, self.apps)
-        # The standards checked once more on the final templates (escape hatches, raw constructs):
-        # a finding fails the synth; the report lands in cdk.out.
-        cdk.Validations.of(app).add_plugins(CoraChecks(project_root=project_of(app).root))
+        # The standards checked once more on the final templates (escape hatches, raw constructs)
+        # when app.synth() returns: a finding fails the synth; the report lands in cdk.out.
+        check_after_synth(app, project_of(app).root)
         acknowledge_org_exceptions(
             [fn for module in (self.stack.modules.values() if self.stack else ()) for fn in module.functions],
             authorizers=[self.infra.stack.authorizer] if self.infra else [],
@@ -235,4 +236,8 @@ def main(**stack_app_options: Any) -> None:
     except CoraValidationError as error:
         print(f"cora: the app breaks the standards:\n{error.report()}", file=sys.stderr)
         sys.exit(1)
-    app.synth()
+    try:
+        app.synth()
+    except CoraComplianceError as error:
+        print(f"cora: {error}", file=sys.stderr)
+        sys.exit(1)

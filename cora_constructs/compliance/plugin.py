@@ -15,6 +15,8 @@ module of the pack that imports aws_cdk: the engine reads plain JSON.
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,8 @@ import jsii
 from cora_constructs import __version__
 from cora_constructs.assembly.errors import CloudAssemblyError
 from cora_constructs.compliance.acknowledgements import ACKNOWLEDGED_RULES, PLUGIN_NAMESPACE
-from cora_constructs.compliance.engine import ComplianceReport, check_templates
+from cora_constructs.compliance.assembly import load_assembly
+from cora_constructs.compliance.engine import ComplianceReport, check_templates, run
 from cora_constructs.compliance.model import Finding, Status
 from cora_constructs.compliance.report import write_report_files
 from cora_constructs.compliance.rules import RULES
@@ -129,3 +132,81 @@ def _violation(finding: Finding) -> cdk.PolicyViolation:
         severity="warning" if unvalidated else "error",
         violating_resources=[resource],
     )
+
+
+class CoraComplianceError(RuntimeError):
+    """``app.synth()`` of a :class:`~cora_constructs.apps.CoraApp` wrote templates that break a
+    standard: every failing finding, one block each (rule, message, construct, fix). A
+    RuntimeError, as CDK's own validation failure is."""
+
+    def __init__(self, report: ComplianceReport) -> None:
+        self.report = report
+        super().__init__(failure_text(report))
+
+
+def failure_text(report: ComplianceReport) -> str:
+    """The failing findings as ``cdk synth`` prints them, then the count per rule."""
+    failures = sorted(report.failures, key=lambda f: (f.path, f.rule_id))
+    lines = [f"the synthesized templates break the standards (CORA rule pack, {report.directory}):"]
+    for finding in failures:
+        where = f"{finding.path} ({finding.logical_id})" if finding.logical_id else finding.path
+        lines += [
+            f"ERROR {finding.rule_id}: {finding.message}",
+            f"   {where} in {finding.stack}",
+            f"   Fix: {finding.fix}",
+            f"   Acknowledge with a reason: cdk.Validations.of(construct).acknowledge("
+            f"cdk.Acknowledgment(id='{finding.rule_id}', reason='...'))",
+        ]
+    counts: dict[str, int] = {}
+    for finding in failures:
+        counts[finding.rule_id] = counts.get(finding.rule_id, 0) + 1
+    summary = ", ".join(f"{rule}: {n}" for rule, n in sorted(counts.items()))
+    lines.append(f"{len(failures)} finding{'s' if len(failures) != 1 else ''} ({summary})")
+    return "\n".join(lines)
+
+
+_CHECKED = "_cora_checked_synth"
+
+
+def check_after_synth(app: cdk.App, project_root: Path | None = None, *, write_reports: bool = True) -> None:
+    """Run the CORA pack when ``app.synth()`` returns, on the assembly it wrote, in Python.
+
+    The same engine, report files and failure as :class:`CoraChecks`, without CDK's policy
+    validation machinery: at 200 functions that machinery (the plugin callback, CDK's report and
+    construct-tree walk in Node) cost more than the pack itself. ``app.synth()`` raises
+    :class:`CoraComplianceError` on a failing finding, after printing what could not be
+    validated as warnings. Idempotent: a second call on the same app changes nothing.
+    """
+    if getattr(app, _CHECKED, False):
+        return
+    synth = app.synth
+
+    def synth_and_check(**options: Any) -> Any:
+        assembly = synth(**options)
+        report = check_assembly_of(Path(assembly.directory), project_root, app)
+        if write_reports:
+            write_report_files(report)
+        for finding in report.unvalidated:
+            print(
+                f"cora: warning: {finding.rule_id} could not be validated on {finding.path}: "
+                f"{finding.message}",
+                file=sys.stderr,
+            )
+        if not report.passed:
+            raise CoraComplianceError(report)
+        return assembly
+
+    # An attribute of this App object only: Python callers of app.synth() (main(), app.py,
+    # tests) get the check; nothing changes in Node.
+    app.synth = synth_and_check  # type: ignore[method-assign]
+    setattr(app, _CHECKED, True)
+
+
+def check_assembly_of(cdk_out: Path, project_root: Path | None, app: Any) -> ComplianceReport:
+    """The pack on a written assembly, with the acknowledgements made on the app itself (CDK
+    writes no app-level metadata to the assembly). Raises CloudAssemblyError when the assembly
+    cannot be read."""
+    root = project_root if project_root is not None else CoraChecks()._root(app)
+    assembly = load_assembly(cdk_out, root)
+    extra = {**assembly.extra_metadata, **_app_metadata(app)}
+    return run(dataclasses.replace(assembly, extra_metadata=extra))

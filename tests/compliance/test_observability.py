@@ -14,6 +14,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
 from cora_constructs import CoraApp, CoraStack, CoraValidationError, ModuleStack, OrgLayer, StandardLambda
+from cora_constructs.compliance.plugin import CoraComplianceError
 from cora_constructs.functions.observability import RETENTION_DAYS, TRACING_OFF_METADATA
 from cora_constructs.routes.http_api import OrgHttpApi
 from tests.cdk_helpers import new_app, read_templates, resources
@@ -79,7 +80,6 @@ def test_tracing_is_active_and_the_role_writes_only_its_log_group(tmp_path: Path
     assert log_group["Properties"] == {"RetentionInDays": 30}
     assert log_group["DeletionPolicy"] == "Retain"
     role = the(template, "AWS::IAM::Role")["Properties"]
-    assert "ManagedPolicyArns" not in role  # no AWSLambdaBasicExecutionRole
     (policy,) = role["Policies"]
     assert policy["PolicyDocument"]["Statement"] == [
         {
@@ -87,7 +87,14 @@ def test_tracing_is_active_and_the_role_writes_only_its_log_group(tmp_path: Path
             "Effect": "Allow",
             "Resource": {"Fn::GetAtt": [log_group_id, "Arn"]},
         },
-        {"Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "Effect": "Allow", "Resource": "*"},
+    ]
+    # X-Ray through the stack's one customer-managed policy, not AWSLambdaBasicExecutionRole.
+    (xray_id,) = resources(template, "AWS::IAM::ManagedPolicy")
+    assert xray_id.startswith("CoraXRayWrite")
+    assert role["ManagedPolicyArns"] == [{"Ref": xray_id}]
+    xray = template["Resources"][xray_id]["Properties"]["PolicyDocument"]["Statement"]
+    assert xray == [
+        {"Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "Effect": "Allow", "Resource": "*"}
     ]
     # CDK did not add a second X-Ray statement to a default policy: there is none at all.
     assert resources(template, "AWS::IAM::Policy") == {}
@@ -133,6 +140,8 @@ def test_tracing_off_with_a_reason_is_recorded(tmp_path: Path) -> None:
     (policy,) = the(template, "AWS::IAM::Role")["Properties"]["Policies"]
     actions = [s["Action"] for s in policy["PolicyDocument"]["Statement"]]
     assert actions == [["logs:CreateLogStream", "logs:PutLogEvents"]]  # no X-Ray permission
+    assert "ManagedPolicyArns" not in the(template, "AWS::IAM::Role")["Properties"]
+    assert resources(template, "AWS::IAM::ManagedPolicy") == {}
 
 
 # --- roles and log groups -------------------------------------------------------------------------
@@ -234,16 +243,29 @@ def test_a_runtime_overridden_after_construction_fails_the_synth_with_cora_l2(tm
     root = project_with(tmp_path, API_HANDLER, name="orders_api")
     app = new_app(root / "cdk.out", root, app="stack", **{"cora:layerCache": str(root / ".cache")})
     CoraApp(app, module_stacks={"orders": OverridingModule})
-    with pytest.raises(RuntimeError) as caught:
+    with pytest.raises(CoraComplianceError) as caught:  # a RuntimeError, as CDK's own failure
         app.synth()
     message = str(caught.value)
     assert "CORA-L2: Runtime is python3.12" in message
+    assert message.splitlines()[-1] == "2 findings (CORA-L2: 1, CORA-L5: 1)"
     assert "cora-dev-orders/OrdersApi/Function/Resource" in message
     report = json.loads((root / "cdk.out" / "cora-compliance-report.json").read_text())
     failing = {(f["rule_id"], f["path"]) for f in report["findings"] if f["compliance"] == "Non-Compliant"}
     assert ("CORA-L2", "cora-dev-orders/OrdersApi/Function/Resource") in failing
     # L5 compared the final Runtime with the cora:* intent, from the project root CoraApp passed.
     assert ("CORA-L5", "cora-dev-orders/OrdersApi/Function/Resource") in failing
+
+
+def test_an_acknowledgement_on_the_app_itself_is_honoured_after_synth(tmp_path: Path) -> None:
+    root = project_with(tmp_path, API_HANDLER, name="orders_api")
+    app = new_app(root / "cdk.out", root, app="stack", **{"cora:layerCache": str(root / ".cache")})
+    CoraApp(app, module_stacks={"orders": OverridingModule})
+    for rule in ("CORA-L2", "CORA-L5"):
+        cdk.Validations.of(app).acknowledge(cdk.Acknowledgment(id=rule, reason="runtime trial"))
+    app.synth()
+    report = json.loads((root / "cdk.out" / "cora-compliance-report.json").read_text())
+    acknowledged = {f["rule_id"] for f in report["findings"] if f["compliance"] == "Acknowledged"}
+    assert acknowledged == {"CORA-L2", "CORA-L5"}
 
 
 def test_the_same_app_without_the_override_synthesizes(tmp_path: Path) -> None:
