@@ -39,7 +39,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import aws_cdk as cdk
 from constructs import IConstruct, Node
 
 from cora_constructs.functions.observability import observed_of
@@ -115,14 +114,17 @@ def acknowledge_org_exceptions(
     A few jsii calls per function: the acknowledgements of one construct are made in one call,
     on the construct nodes the StandardLambda already holds.
     """
+    xray_policies: set[int] = set()
     for function, is_authorizer in [*((f, False) for f in functions), *((a, True) for a in authorizers)]:
         acknowledge_node(function.function_node, function_exceptions(function, authorizer=is_authorizer))
         observed = observed_of(function)
-        if observed is not None and observed.role is not None and observed.xray_in_role:
-            role = observed.role.node.default_child
-            assert isinstance(role, cdk.CfnResource)
+        policy = observed.xray_policy if observed is not None else None
+        if policy is not None and id(policy) not in xray_policies:
+            xray_policies.add(id(policy))
+            # Once per stack: the policy holds the X-Ray actions only, so the acknowledgement
+            # covers nothing else (grants land in each role's default policy, still checked).
             acknowledge(
-                role,
+                policy,
                 [
                     OrgException("AwsSolutions-IAM5[Resource::*]", XRAY_REASON),
                     OrgException("Serverless-LambdaStarPermissions", XRAY_REASON),

@@ -8,11 +8,14 @@
   deleted. The log group's name is left to CloudFormation, so it never collides with the
   ``/aws/lambda/<name>`` group Lambda created for an already deployed function.
 - **The role**, when the caller passes none, is least privilege: ``logs:CreateLogStream`` and
-  ``logs:PutLogEvents`` on that log group and, with tracing active, the two X-Ray write actions,
-  instead of the AWS managed ``AWSLambdaBasicExecutionRole`` (logs on every group of the
-  account). Grants (``table.grant_read_write_data(fn.function)``) still land in the role's
-  default policy. A ``role=`` of the caller's is left alone; so is the role of a function in a
-  VPC (CDK's, which carries the ENI permissions) or with ``log_retention=``.
+  ``logs:PutLogEvents`` on that log group (its own policy) and, with tracing active, the two
+  X-Ray write actions through the stack's one customer-managed ``CoraXRayWrite`` policy
+  (:func:`xray_write_policy`: the actions take no resource, so they are the same for every
+  function, and the wildcard is acknowledged once per stack), instead of the AWS managed
+  ``AWSLambdaBasicExecutionRole`` (logs on every group of the account). Grants
+  (``table.grant_read_write_data(fn.function)``) still land in the role's default policy. A
+  ``role=`` of the caller's is left alone; so is the role of a function in a VPC (CDK's, which
+  carries the ENI permissions) or with ``log_retention=``.
 
 Two steps, so StandardLambda stays small: :func:`observability` takes the options before the
 function exists (and returns them with the role, log group and tracing filled in), and
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -75,9 +79,10 @@ class Observed:
 
     :ivar tracing_off_reason: why tracing is not active (None when it is).
     :ivar role: the least-privilege role built for the function, or None (the caller's, or CDK's).
+    :ivar xray_policy: the stack's X-Ray write policy the role carries, or None.
     :ivar log_group: the function's log group (its own, or the caller's ``log_group=``), or None.
     :ivar trace_through_cfn: tracing is set on the CfnFunction, so that CDK does not add the
-        X-Ray statement to the role's default policy: it is in the role's own policy.
+        X-Ray statement to the role's default policy: the role carries :attr:`xray_policy`.
     :ivar dead_letter: the caller gave the function a dead-letter queue or topic.
     """
 
@@ -86,11 +91,7 @@ class Observed:
     log_group: logs.ILogGroup | None
     trace_through_cfn: bool
     dead_letter: bool
-
-    @property
-    def xray_in_role(self) -> bool:
-        """The least-privilege role's own policy holds the X-Ray write actions (on ``*``)."""
-        return self.trace_through_cfn
+    xray_policy: iam.ManagedPolicy | None = None
 
     def apply(self, cfn: lambda_.CfnFunction) -> None:
         """Turn tracing on, once the function exists (one jsii call, none when CDK's ``tracing``
@@ -105,9 +106,9 @@ class Observed:
 
 
 def observability(
-    scope: Construct, options: dict[str, Any], project: ProjectContext
+    scope: Construct, options: dict[str, Any], project: ProjectContext, stack: cdk.Stack
 ) -> tuple[dict[str, Any], Observed]:
-    """Tracing, log group and role for the StandardLambda ``scope``, from its ``options``.
+    """Tracing, log group and role for the StandardLambda ``scope`` of ``stack``, from its ``options``.
 
     ``options`` are the caller's ``aws_lambda.Function`` options; ``tracing_off_reason`` is taken
     out of them. Returns the options to build the function with, and what :meth:`Observed.apply`
@@ -126,21 +127,22 @@ def observability(
         options["log_group"] = log_group
 
     role: iam.Role | None = None
+    xray_policy: iam.ManagedPolicy | None = None
     if "role" not in options and "vpc" not in options and log_group is not None:
-        statements: list[dict[str, object]] = [
-            {"Effect": "Allow", "Action": list(LOG_ACTIONS), "Resource": log_group.log_group_arn}
-        ]
-        if active:
-            # X-Ray's write actions support no resource-level permissions: Resource is "*".
-            statements.append({"Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": "*"})
+        statement = {"Effect": "Allow", "Action": list(LOG_ACTIONS), "Resource": log_group.log_group_arn}
         # One jsii call for the document (PolicyStatement objects cost one each, and more).
-        document = iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": statements})
+        document = iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": [statement]})
+        extra: dict[str, Any] = {}
+        if active:
+            xray_policy = xray_write_policy(stack)
+            extra["managed_policies"] = [xray_policy]
         role = iam.Role(
             scope,
             "ServiceRole",
             assumed_by=_lambda_principal(),
             description="Least privilege: writes its function's log group (and X-Ray traces)",
             inline_policies={"cora-observability": document},
+            **extra,
         )
         options["role"] = role
     trace_through_cfn = active and role is not None
@@ -152,9 +154,38 @@ def observability(
     dead_letter = any(
         options.get(k) for k in ("dead_letter_queue", "dead_letter_topic", "dead_letter_queue_enabled")
     )
-    observed = Observed(text, role, log_group, trace_through_cfn, dead_letter)
+    observed = Observed(text, role, log_group, trace_through_cfn, dead_letter, xray_policy)
     setattr(scope, _OBSERVED, observed)  # a plain Python attribute: no jsii round trip
     return options, observed
+
+
+XRAY_POLICY_ID = "CoraXRayWrite"
+_XRAY_POLICIES: dict[int, tuple[cdk.Stack, iam.ManagedPolicy]] = {}
+
+
+def xray_write_policy(stack: cdk.Stack) -> iam.ManagedPolicy:
+    """The stack's one customer-managed policy allowing the X-Ray write actions, which support
+    no resource-level permissions (``Resource: "*"``, as in the AWS managed
+    ``AWSXRayDaemonWriteAccess``). Every least-privilege role of the stack with tracing active
+    carries it; made on first use, once per stack (three jsii calls instead of four per role
+    to acknowledge the wildcard on each)."""
+    entry = _XRAY_POLICIES.get(id(stack))
+    if entry is None or entry[0] is not stack:
+        document = iam.PolicyDocument.from_json(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": "*"}],
+            }
+        )
+        policy = iam.ManagedPolicy(
+            stack,
+            XRAY_POLICY_ID,
+            description="X-Ray write actions (no resource-level permissions) for the stack's StandardLambdas",
+            document=document,
+        )
+        entry = (stack, policy)
+        _XRAY_POLICIES[id(stack)] = entry
+    return entry[1]
 
 
 def observed_of(function: Construct) -> Observed | None:

@@ -130,16 +130,26 @@ def test_every_function_acknowledges_the_runtime_and_dlq_with_its_reason(referen
     assert dlq["cora-dev-projects/ProjectService"].startswith("invoked synchronously by the HTTP API (GET ")
 
 
-def test_the_xray_wildcard_is_acknowledged_on_the_role_resource_only(reference: Synthesized) -> None:
+def test_the_xray_wildcard_is_one_policy_per_stack_acknowledged_there_only(reference: Synthesized) -> None:
     acks = acknowledgements(reference.outdir)
-    for function in FUNCTIONS:
-        on_role = acks[f"{function}/ServiceRole/Resource"]
-        assert on_role == {
+    stacks = {function.split("/")[0] for function in FUNCTIONS}
+    for stack in stacks:
+        template = reference.templates[stack]
+        policies = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::IAM::ManagedPolicy"}
+        (policy_id,) = policies
+        actions = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+        xray = {"Action": actions, "Effect": "Allow", "Resource": "*"}
+        assert policies[policy_id]["Properties"]["PolicyDocument"]["Statement"] == [xray]
+        roles = [v for v in template["Resources"].values() if v["Type"] == "AWS::IAM::Role"]
+        assert roles and all(r["Properties"]["ManagedPolicyArns"] == [{"Ref": policy_id}] for r in roles)
+        assert acks[f"{stack}/CoraXRayWrite"] == {
             "Annotation::AwsSolutions-IAM5[Resource::*]": aws_packs.XRAY_REASON,
             "Annotation::Serverless-LambdaStarPermissions": aws_packs.XRAY_REASON,
         }
-        # Not on the role itself: grants in its default policy stay checked.
+    for function in FUNCTIONS:
+        # Not on the role: grants in its default policy stay checked.
         assert f"{function}/ServiceRole" not in acks
+        assert f"{function}/ServiceRole/Resource" not in acks
 
 
 def test_only_the_public_route_acknowledges_apig4_with_its_docstring_reason(reference: Synthesized) -> None:
