@@ -12,6 +12,9 @@ CDK import).
 
 from __future__ import annotations
 
+import fnmatch
+import hashlib
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +26,55 @@ from cora_constructs.functions.dependencies import FunctionDependencies, functio
 from cora_constructs.functions.imports import ImportChecker, ImportRoot
 
 ASSET_EXCLUDES = ("__pycache__", "*.pyc", ".pytest_cache", "tests")
+_FINGERPRINT_VERSION = "cora-source-1"
+
+
+@dataclass(frozen=True)
+class SourceDigest:
+    """What a function's asset holds, read in one walk of its folder.
+
+    :ivar fingerprint: a SHA-256 of every file's path and bytes (and every symlink's target),
+        in path order, without what :data:`ASSET_EXCLUDES` leaves out of the asset: the asset's
+        custom hash, so CDK need not walk the folder again.
+    :ivar size: the bytes of those files (a symlink counts nothing: it is never followed).
+    """
+
+    fingerprint: str
+    size: int
+
+    @property
+    def asset_hash(self) -> str:
+        """The asset hash CDK derives from a custom hash (the SHA-256 of it, as hex): the
+        ``S3Key`` is ``<asset_hash>.zip`` and the function's ``cora:code-hash`` tag holds it."""
+        return hashlib.sha256(self.fingerprint.encode("utf-8")).hexdigest()
+
+
+def _excluded(name: str, excludes: Sequence[str]) -> bool:
+    # CDK's glob excludes match a pattern without a slash against the base name, at any depth.
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in excludes)
+
+
+def source_digest(folder: Path, excludes: Sequence[str] = ASSET_EXCLUDES) -> SourceDigest:
+    """The fingerprint and size of the asset CDK stages from ``folder`` (never following links)."""
+    digest = hashlib.sha256(f"{_FINGERPRINT_VERSION}\0{chr(0).join(excludes)}\0".encode())
+    size = 0
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not _excluded(d, excludes))
+        base = Path(dirpath)
+        for name in sorted(filenames + [d for d in dirnames if (base / d).is_symlink()]):
+            if _excluded(name, excludes):
+                continue
+            path = base / name
+            relative = path.relative_to(folder).as_posix().encode("utf-8", "surrogateescape")
+            if path.is_symlink():
+                target = str(path.readlink()).encode("utf-8", "surrogateescape")
+                digest.update(b"L\0" + relative + b"\0" + target + b"\0")
+                continue
+            data = path.read_bytes()
+            size += len(data)
+            digest.update(b"F\0" + relative + b"\0" + str(len(data)).encode() + b"\0")
+            digest.update(data)
+    return SourceDigest(digest.hexdigest(), size)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from cora_constructs.dependencies.sizes import (
     SIZE_METADATA,
     BundleSize,
     Part,
-    code_bytes,
     limit_problems,
     size_metadata,
 )
@@ -33,9 +32,11 @@ from cora_constructs.functions.packaging import (
     ASSET_EXCLUDES,
     FunctionCode,
     LayerContents,
+    SourceDigest,
     checker_for,
     function_code,
     import_problems,
+    source_digest,
 )
 from cora_constructs.functions.source_check import check_function_source
 from cora_constructs.project import ProjectContext
@@ -160,11 +161,11 @@ class StandardLambda(Construct):
         # there is an error to report.
         self.stack = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(self)
         project = project_of(self.stack)
-        function_options, observed = observability(self, function_options, project)
+        function_options, observed = observability(self, function_options, project, self.stack)
         source_dir = (Path(source) if Path(source).is_absolute() else project.root / source).resolve()
         forbidden = {k: v for k, v in function_options.items() if k not in passthrough_options()}
         options = {k: v for k, v in function_options.items() if k in passthrough_options()}
-        org, relative, routes, code, stacked, parts = self._validate(
+        org, relative, routes, code, stacked, parts, digest = self._validate(
             project, source_dir, org_layer, forbidden, layers
         )
 
@@ -177,6 +178,8 @@ class StandardLambda(Construct):
         self.org_layer = org
         self.module_layers = tuple(layers)
         self.dependencies = code.dependencies
+        self.code_hash = digest.asset_hash
+        """The hash of the code asset (``S3Key`` ``<code_hash>.zip``, tag ``cora:code-hash``)."""
         self.size_parts = parts
         self.wired = False
         self.function_name = naming.function_name(
@@ -189,8 +192,14 @@ class StandardLambda(Construct):
             runtime=_runtime(),
             architecture=_architecture(),
             handler=defaults.HANDLER,
+            # The hash of the folder's contents, computed in Python in the walk that measures it:
+            # CDK does not walk the folder again, and the code-hash tag needs no round trip.
             code=lambda_.Code.from_asset(
-                str(code.folder), exclude=list(ASSET_EXCLUDES), follow_symlinks=_never_follow()
+                str(code.folder),
+                exclude=list(ASSET_EXCLUDES),
+                follow_symlinks=_never_follow(),
+                asset_hash=digest.fingerprint,
+                asset_hash_type=_custom_hash(),
             ),
             layers=[ref.layer_version for ref in stacked],
             environment=dict(environment or {}),
@@ -238,10 +247,11 @@ class StandardLambda(Construct):
         org_layer: object,
         forbidden: Mapping[str, object],
         layers: Sequence[Any],
-    ) -> tuple[LayerRef, str, tuple[Route, ...], FunctionCode, list[LayerRef], list[Part]]:
+    ) -> tuple[LayerRef, str, tuple[Route, ...], FunctionCode, list[LayerRef], list[Part], SourceDigest]:
         """Check every standard at once: the org layer, its source and app, its route docstring,
         its requirements (its dependency layer), every import of its code and Lambda's limits.
-        Returns the org layer, the source, routes, code, every layer in order and the sizes."""
+        Returns the org layer, the source, routes, code, every layer in order, the sizes and the
+        digest of the folder (its asset's hash)."""
         path = _PENDING_PATH  # the real construct path is a jsii round trip: fetched on error only
         problems = _refuse_forbidden(path, forbidden)
         org = _org_layer_ref(org_layer)
@@ -297,10 +307,11 @@ class StandardLambda(Construct):
                 code = FunctionCode(source_dir, unknown_dependencies())
         stacked: list[LayerRef] = []
         parts: list[Part] = []
+        digest = source_digest(source_dir) if source_dir.is_dir() else SourceDigest("", 0)
         if org is not None:
             deps = dependency_layer_version(self.stack, project, code, relative)
             stacked = [org, *module_refs, *([deps] if deps is not None else [])]
-            code_part = Part("function code", _code_size(source_dir))
+            code_part = Part("function code", BundleSize(digest.size) if source_dir.is_dir() else None)
             parts = [code_part, *(Part(ref.label, ref.size) for ref in stacked)]
             problems += limit_problems(f"the function {relative}", code_part, parts[1:], where=path)
             known = [(ref.label, ref.python_dir) for ref in stacked if ref.python_dir is not None]
@@ -318,7 +329,7 @@ class StandardLambda(Construct):
             raise CoraValidationError(
                 Violation(v.code, v.path.replace(path, real), v.message.replace(path, real)) for v in problems
             )
-        return org, relative, routes, code, stacked, parts
+        return org, relative, routes, code, stacked, parts, digest
 
     @property
     def path(self) -> str:
@@ -360,10 +371,7 @@ class StandardLambda(Construct):
         # keys: one jsii round trip instead of one add_metadata call per key.
         cfn.add_override("Metadata", metadata)
         # The asset hash the code was deployed from, for `cora audit` ("Lambda not updating").
-        code = self.function_node.try_find_child("Code")
-        asset_hash = getattr(code, "asset_hash", None)
-        if isinstance(asset_hash, str):
-            cfn.tags.set_tag(CODE_HASH_TAG, asset_hash)
+        cfn.tags.set_tag(CODE_HASH_TAG, self.code_hash)
 
 
 CODE_HASH_TAG = "cora:code-hash"
@@ -448,10 +456,6 @@ def _overlaps_seen(stack: cdk.Stack) -> set[tuple[Path, Path]]:
     return entry[1]
 
 
-def _code_size(source_dir: Path) -> BundleSize | None:
-    return BundleSize(code_bytes(source_dir)) if source_dir.is_dir() else None
-
-
 _PENDING_PATH = "\0construct-path\0"
 
 
@@ -494,6 +498,11 @@ def _runtime() -> lambda_.Runtime:
 @cache
 def _architecture() -> lambda_.Architecture:
     return lambda_.Architecture.X86_64
+
+
+@cache
+def _custom_hash() -> cdk.AssetHashType:
+    return cdk.AssetHashType.CUSTOM
 
 
 @cache
