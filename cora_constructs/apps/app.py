@@ -29,12 +29,14 @@ from cora_constructs.apps.settings import AppSettings
 from cora_constructs.compliance.aws_packs import acknowledge_org_exceptions
 from cora_constructs.compliance.plugin import CoraComplianceError, check_after_synth
 from cora_constructs.errors import CoraValidationError, Violation
+from cora_constructs.functions import prefetch
+from cora_constructs.functions.standard_lambda import folder_tasks, routes_of
 from cora_constructs.project import find_project_root
 from cora_constructs.routes.http_api import ApiRoutes
 from cora_constructs.routes.websocket_api import WebSocketRoutes, missing_connect
 from cora_constructs.settings_check import SettingsReport, check_settings
 from cora_constructs.stack import project_of, record_synthesized_apps
-from cora_runtime.routes import Route, RouteDocstringError, parse_file
+from cora_runtime.routes import Route, RouteDocstringError
 
 RESERVED_STACK_PARTS = ("infra", "api")
 ModuleStackFactory = Callable[..., ModuleStack]
@@ -74,6 +76,8 @@ class StackApp:
         settings = AppSettings.from_project(project)
         pattern = project.setting(defaults.CONTEXT_MODULES, defaults.MODULES_GLOB)
         lambdas = discover_module_lambdas(project.root, pattern)
+        # Each folder's own checks run in a background thread while the stacks are built.
+        prefetch.start(project.settings, [item.source for item in lambdas], folder_tasks())
         declared = [route for item in lambdas for route in _declared_routes(item.source)]
         websocket = any(route.is_websocket for route in declared)
         self.api_stack = ApiStack(
@@ -145,7 +149,7 @@ def _declared_routes(source: Path) -> list[Route]:
     stack knows whether it needs the WebSocket API); a docstring that does not parse is reported
     by its StandardLambda, not here."""
     try:
-        return parse_file(str(source / defaults.HANDLER_FILE))
+        return list(routes_of(source / defaults.HANDLER_FILE))
     except (RouteDocstringError, OSError):
         return []
 

@@ -25,6 +25,7 @@ from cora_constructs.dependencies.sizes import (
 )
 from cora_constructs.dependencies.stacking import unchecked_overlaps
 from cora_constructs.errors import CoraValidationError, Violation
+from cora_constructs.functions import prefetch
 from cora_constructs.functions.dependencies import unknown_dependencies
 from cora_constructs.functions.dependency_layer import dependency_layer_version
 from cora_constructs.functions.observability import observability
@@ -206,8 +207,11 @@ class StandardLambda(Construct):
             memory_size=memory_size,
             timeout=timeout or _default_timeout(),
             description=description
-            or content_cache.cached_file(
-                "docstring-line", source_dir / defaults.HANDLER_FILE, _first_docstring_line
+            or prefetch.result(
+                project.settings,
+                "description",
+                source_dir,
+                lambda: _first_docstring_line(source_dir / defaults.HANDLER_FILE),
             )
             or self.function_name,
             current_version_options=lambda_.VersionOptions(
@@ -265,7 +269,9 @@ class StandardLambda(Construct):
                     "OrgLayer.from_ssm(...) (stack app)",
                 )
             )
-        problems += check_function_source(source_dir, path)
+        problems += prefetch.result(
+            project.settings, "source", source_dir, lambda: check_function_source(source_dir, path)
+        )
         packaged_source = _packaged_source(source_dir, project.root)
         if packaged_source is not None:
             relative = packaged_source
@@ -282,7 +288,7 @@ class StandardLambda(Construct):
         readable = handler_file.is_file() and not any(v.code == "CORA-L8" for v in problems)
         if readable:
             try:
-                routes = _routes_of(handler_file)
+                routes = routes_of(handler_file)
             except RouteDocstringError as exc:
                 problems += [
                     Violation("CORA-R1", f"{file}:{line}", f"{message} (in {path})")
@@ -307,7 +313,11 @@ class StandardLambda(Construct):
                 code = FunctionCode(source_dir, unknown_dependencies())
         stacked: list[LayerRef] = []
         parts: list[Part] = []
-        digest = source_digest(source_dir) if source_dir.is_dir() else SourceDigest("", 0)
+        digest = (
+            prefetch.result(project.settings, "digest", source_dir, lambda: source_digest(source_dir))
+            if source_dir.is_dir()
+            else SourceDigest("", 0)
+        )
         if org is not None:
             deps = dependency_layer_version(self.stack, project, code, relative)
             stacked = [org, *module_refs, *([deps] if deps is not None else [])]
@@ -597,10 +607,20 @@ def _module_of(source: str) -> str:
     return parts[-1]
 
 
-def _routes_of(handler_file: Path) -> tuple[Route, ...]:
+def routes_of(handler_file: Path) -> tuple[Route, ...]:
     """The routes of a handler's docstring, parsed once per content of the file (raises
     RouteDocstringError, which is never cached)."""
     return content_cache.cached_file("routes", handler_file, lambda path: tuple(parse_file(str(path))))
+
+
+def folder_tasks() -> dict[str, prefetch.Task]:
+    """What a function folder's checks compute without Node, for :mod:`.prefetch`: its source
+    check (violations at the pending construct path), its asset digest, its description line."""
+    return {
+        "source": lambda folder: check_function_source(folder, _PENDING_PATH),
+        "digest": source_digest,
+        "description": lambda folder: _first_docstring_line(folder / defaults.HANDLER_FILE),
+    }
 
 
 def _first_docstring_line(handler_file: Path) -> str | None:

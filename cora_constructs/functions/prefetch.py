@@ -1,0 +1,89 @@
+"""A function folder's own checks, computed ahead in a background thread (no CDK import).
+
+A synth spends most of its wall time in Python waiting for the CDK's Node process to answer
+(each jsii request is a round trip, and Python holds no lock while it waits). The checks of a
+function folder need nothing from Node: its source check (CORA-L6/L8/L11), its asset's
+fingerprint and size, its description line. :class:`FolderPrefetch` computes them for every
+folder an app discovered, in discovery order, in one daemon thread started before the stacks
+are built, so they run while the main thread waits; :meth:`FolderPrefetch.result` hands a
+result over (waiting for it if the thread is not there yet), or computes it in the caller when
+the folder was never planned. An exception is handed over as it was raised.
+
+One prefetch per app (:func:`start`, :func:`of`), keyed by the app's settings mapping (every
+stack of one app shares it): a new app (a new synth, a new test) never sees another's results.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+Task = Callable[[Path], object]
+
+
+@dataclass
+class _Outcome:
+    done: threading.Event = field(default_factory=threading.Event)
+    values: dict[str, object] = field(default_factory=dict)
+    errors: dict[str, BaseException] = field(default_factory=dict)
+
+
+class FolderPrefetch:
+    """``tasks`` (name -> function of a folder) run for each of ``folders`` in a daemon thread."""
+
+    def __init__(self, folders: Iterable[Path], tasks: Mapping[str, Task]) -> None:
+        self._tasks = dict(tasks)
+        self._planned: dict[Path, _Outcome] = {}
+        for folder in folders:
+            self._planned.setdefault(folder.resolve(), _Outcome())
+        self._thread = threading.Thread(target=self._run, name="cora-prefetch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for folder, outcome in self._planned.items():
+            for name, task in self._tasks.items():
+                try:
+                    outcome.values[name] = task(folder)
+                except Exception as error:  # handed to the caller of result(), as raised
+                    outcome.errors[name] = error
+            outcome.done.set()
+
+    def result(self, name: str, folder: Path, compute: Callable[[], T]) -> T:
+        """Task ``name``'s result for ``folder`` (computed ahead), else ``compute()`` here."""
+        outcome = self._planned.get(folder.resolve())
+        if outcome is None or name not in self._tasks:
+            return compute()
+        outcome.done.wait()
+        if name in outcome.errors:
+            raise outcome.errors[name]
+        return outcome.values[name]  # type: ignore[return-value]
+
+    def join(self) -> None:
+        """Wait until every planned folder is done (tests)."""
+        self._thread.join()
+
+
+_PREFETCHES: dict[int, tuple[Hashable | Mapping[str, Any], FolderPrefetch]] = {}
+
+
+def start(app_key: Mapping[str, Any], folders: Iterable[Path], tasks: Mapping[str, Task]) -> FolderPrefetch:
+    """Start the prefetch of ``folders`` for the app whose settings mapping is ``app_key``."""
+    prefetch = FolderPrefetch(folders, tasks)
+    _PREFETCHES[id(app_key)] = (app_key, prefetch)
+    return prefetch
+
+
+def of(app_key: Mapping[str, Any]) -> FolderPrefetch | None:
+    """The prefetch started for this app, if any."""
+    entry = _PREFETCHES.get(id(app_key))
+    return entry[1] if entry is not None and entry[0] is app_key else None
+
+
+def result(app_key: Mapping[str, Any], name: str, folder: Path, compute: Callable[[], T]) -> T:
+    """:meth:`FolderPrefetch.result` of the app's prefetch, or ``compute()`` without one."""
+    prefetch = of(app_key)
+    return compute() if prefetch is None else prefetch.result(name, folder, compute)
