@@ -17,8 +17,9 @@ Serverless-LambdaDLQ                      API routes and the authorizer are invo
                                           dead-letter queue only receives failed asynchronous
                                           invocations. A route-less function has no
                                           asynchronous invoker declared by the library.
-AwsSolutions-IAM5[Resource::*],           on the least-privilege role's own policy only: the
-Serverless-LambdaStarPermissions          X-Ray write actions have no resource-level permissions.
+AwsSolutions-IAM5[Resource::*],           on each stack's CoraXRayWrite policy only (shared by
+Serverless-LambdaStarPermissions          its least-privilege roles): the X-Ray write actions
+                                          have no resource-level permissions.
 AwsSolutions-APIG4                        on public routes only: the HTTP API authorizes per
                                           route, and a route without an authorizer must say why
                                           in its docstring (CORA-R4 enforces it). On a WebSocket

@@ -256,6 +256,44 @@ def test_a_runtime_overridden_after_construction_fails_the_synth_with_cora_l2(tm
     assert ("CORA-L5", "cora-dev-orders/OrdersApi/Function/Resource") in failing
 
 
+OVERRIDING_APP = """
+from aws_cdk import aws_lambda as lambda_
+from cora_constructs.apps import ModuleStack, main
+
+
+class Overriding(ModuleStack):
+    def configure_function(self, function):
+        function.function.node.default_child.add_property_override("Runtime", "python3.12")
+
+
+main(module_stacks={"orders": Overriding})
+"""
+
+
+def test_main_prints_a_finding_after_synth_and_exits_1_without_a_traceback(tmp_path: Path) -> None:
+    """What `cdk synth` runs (``app.py`` calling ``main()``), in a process of its own."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.cdk_helpers import project_context
+
+    root = project_with(tmp_path, API_HANDLER, name="orders_api")
+    (root / "app.py").write_text(OVERRIDING_APP)
+    context = project_context(root, app="stack", **{"cora:layerCache": str(root / ".cache")})
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(root / "cdk.out")}
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=root, env=env, capture_output=True, text=True, check=False, timeout=600
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("cora: the synthesized templates break the standards (CORA rule pack")
+    assert "ERROR CORA-L2: Runtime is python3.12; the org layer is built for python3.11" in lines
+    assert lines[-1] == "2 findings (CORA-L2: 1, CORA-L5: 1)"
+    assert (root / "cdk.out" / "cora-compliance-report.json").is_file()
+
+
 def test_an_acknowledgement_on_the_app_itself_is_honoured_after_synth(tmp_path: Path) -> None:
     root = project_with(tmp_path, API_HANDLER, name="orders_api")
     app = new_app(root / "cdk.out", root, app="stack", **{"cora:layerCache": str(root / ".cache")})
