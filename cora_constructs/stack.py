@@ -23,7 +23,8 @@ def record_synthesized_apps(stacks: Iterable[cdk.Stack], apps: Iterable[str]) ->
     """Mark every stack of this synth with the sorted list of apps it built."""
     value = sorted(set(apps))
     for stack in stacks:
-        stack.node.add_metadata(SYNTHESIZED_APPS_METADATA, value)
+        node = getattr(stack, "stack_node", None) or stack.node
+        node.add_metadata(SYNTHESIZED_APPS_METADATA, value)
 
 
 _APP_CONTEXTS: dict[int, tuple[Construct, ProjectContext]] = {}
@@ -70,7 +71,11 @@ class CoraStack(cdk.Stack):
             )
         kwargs.setdefault("stack_name", construct_id)
         super().__init__(scope, construct_id, **kwargs)
-        self.node.set_context(APP_KIND_CONTEXT, app_kind)
+        # Fetched once and kept: every read of `node` is a round trip into the CDK's Node process.
+        self.stack_node = self.node
+        self.stack_node.set_context(APP_KIND_CONTEXT, app_kind)
+        self.stage: cdk.Stage | None = scope if isinstance(scope, cdk.Stage) else None
+        """The app (or stage) the stack was created in, when its scope is one."""
         self.app_kind = app_kind
         # Context is fixed once an app has children, so the app's is read once and shared.
         self.project = dataclasses.replace(_app_context(scope), app=app_kind)

@@ -406,16 +406,18 @@ class _RoutesWired:
         ]
 
 
-_WIRING_CHECKS: dict[int, tuple[cdk.Stack, _RoutesWired]] = {}
+_WIRING_CHECKS: dict[int, tuple[Construct, _RoutesWired]] = {}
 
 
 def _require_wiring(function: StandardLambda) -> None:
-    """Register ``function`` with its stack's one wiring validation (one jsii object per stack)."""
-    entry = _WIRING_CHECKS.get(id(function.stack))
-    if entry is None or entry[0] is not function.stack:
-        entry = (function.stack, _RoutesWired())
-        _WIRING_CHECKS[id(function.stack)] = entry
-        function.stack.node.add_validation(entry[1])
+    """Register ``function`` with one wiring validation: its app's (a CoraStack knows the app or
+    stage it was made in, so one jsii object and one callback serve every stack), else its stack's."""
+    scope: Construct = getattr(function.stack, "stage", None) or function.stack
+    entry = _WIRING_CHECKS.get(id(scope))
+    if entry is None or entry[0] is not scope:
+        entry = (scope, _RoutesWired())
+        _WIRING_CHECKS[id(scope)] = entry
+        scope.node.add_validation(entry[1])
     entry[1].functions.append(function)
 
 

@@ -282,9 +282,8 @@ def test_main_prints_a_finding_after_synth_and_exits_1_without_a_traceback(tmp_p
     (root / "app.py").write_text(OVERRIDING_APP)
     context = project_context(root, app="stack", **{"cora:layerCache": str(root / ".cache")})
     env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(root / "cdk.out")}
-    result = subprocess.run(
-        [sys.executable, "app.py"], cwd=root, env=env, capture_output=True, text=True, check=False, timeout=600
-    )
+    command = [sys.executable, "app.py"]
+    result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     lines = result.stderr.strip().splitlines()
