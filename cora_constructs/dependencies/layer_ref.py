@@ -72,6 +72,13 @@ class LayerRef:
     fingerprint: str = ""
     size: BundleSize | None = None
     requirements: tuple[RequirementSite, ...] = ()
+    known_arn: str | None = None
+    """The layer version's ARN when Python already holds it (e.g. the SSM parameter's token)."""
+
+    @property
+    def arn(self) -> str:
+        """The layer version's ARN (a token), read from the CDK only when not already known."""
+        return self.known_arn if self.known_arn is not None else str(self.layer_version.layer_version_arn)
 
     def lower(self) -> LowerLayer | None:
         """This layer as a layer below another one (None when it is not built)."""

@@ -233,7 +233,7 @@ class StandardLambda(Construct):
         if len(stacked) > 1:
             # With @aws-cdk/aws-lambda:recognizeLayerVersion on, CDK sorts Layers by construct
             # path; Lambda applies them in order: org layer, module layers, dependency layer.
-            cfn.add_property_override("Layers", [ref.layer_version.layer_version_arn for ref in stacked])
+            cfn.add_property_override("Layers", [ref.arn for ref in stacked])
         self.alias = lambda_.Alias(
             self, "Live", alias_name=defaults.ALIAS_NAME, version=self.function.current_version
         )
@@ -491,7 +491,8 @@ def _version_description(org: LayerRef) -> str:
     per stack), since every function of the stack names the same layer."""
     entry = _VERSION_DESCRIPTIONS.get(id(org))
     if entry is None or entry[0] is not org:
-        entry = (org, cdk.Fn.join("", ["org layer ", org.layer_version.layer_version_arn]))
+        # A string holding a token renders as the same Fn::Join that Fn.join would build.
+        entry = (org, "org layer " + org.arn)
         _VERSION_DESCRIPTIONS[id(org)] = entry
     return entry[1]
 

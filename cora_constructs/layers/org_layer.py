@@ -234,7 +234,7 @@ class OrgLayer(Construct):
             if composed.problems
             else layer_bundle(scope, composed, project, fingerprint=fingerprint, where=ORG_LAYER_LABEL)
         )
-        return _org_ref(layer, composed, bundle, project, fingerprint)
+        return _org_ref(layer, composed, bundle, project, fingerprint, known_arn=arn)
 
 
 def _org_ref(
@@ -243,6 +243,8 @@ def _org_ref(
     bundle: Path | None,
     project: ProjectContext,
     fingerprint: str,
+    *,
+    known_arn: str | None = None,
 ) -> OrgLayerRef:
     return OrgLayerRef(
         layer_version,
@@ -253,6 +255,7 @@ def _org_ref(
         fingerprint=fingerprint,
         size=bundle_size(bundle) if bundle else None,
         requirements=layer.requirement_sites(project_paths(project.root)),
+        known_arn=known_arn,
     )
 
 
