@@ -32,8 +32,11 @@ class ProjectContext:
         # All of the node's context in one jsii round trip (one try_get_context per key was one
         # each: 20 of them).
         context = scope.node.get_all_context()
-        if not isinstance(context, Mapping):
-            context = {}
+        return cls.from_context(context if isinstance(context, Mapping) else {})
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> ProjectContext:
+        """The project as a node's context (``node.get_all_context()``) describes it."""
         settings = {}
         for key in KNOWN_KEYS:
             value = context.get(key)

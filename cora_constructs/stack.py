@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -39,6 +39,11 @@ def _app_context(scope: Construct) -> ProjectContext:
         cached = (scope, ProjectContext.of(scope))
         _APP_CONTEXTS[id(scope)] = cached
     return cached[1]
+
+
+def remember_app_context(app: cdk.App, context: Mapping[str, Any]) -> None:
+    """The app's project, from the context its caller already read (saves reading it again)."""
+    _APP_CONTEXTS[id(app)] = (app, ProjectContext.from_context(context))
 
 
 def project_of(scope: Construct) -> ProjectContext:

@@ -35,7 +35,7 @@ from cora_constructs.project import find_project_root
 from cora_constructs.routes.http_api import ApiRoutes
 from cora_constructs.routes.websocket_api import WebSocketRoutes, missing_connect
 from cora_constructs.settings_check import SettingsReport, check_settings
-from cora_constructs.stack import project_of, record_synthesized_apps
+from cora_constructs.stack import project_of, record_synthesized_apps, remember_app_context
 from cora_runtime.routes import Route, RouteDocstringError
 
 RESERVED_STACK_PARTS = ("infra", "api")
@@ -188,6 +188,7 @@ class CoraApp:
             )
         if settings_problems:
             raise CoraValidationError(settings_problems)
+        remember_app_context(app, context if isinstance(context, Mapping) else {})
         self.apps: tuple[str, ...] = defaults.APP_KINDS if which in (None, "", "both") else (str(which),)
         self.stacks: list[cdk.Stack] = []
         self.infra: InfraApp | None = None
