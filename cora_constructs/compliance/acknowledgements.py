@@ -54,7 +54,13 @@ def rule_of(written_as: str) -> str | None:
 def acknowledgements(metadata: MetadataEntries) -> list[Acknowledgement]:
     """Every CORA acknowledgement recorded in construct metadata, in path order."""
     found = []
-    for path in sorted(metadata):
+    # A stack records metadata on every construct; only a few hold acknowledgements.
+    acknowledging = [
+        path
+        for path, entries in metadata.items()
+        if any(e.get("type") == ACKNOWLEDGED_RULES for e in entries)
+    ]
+    for path in sorted(acknowledging):
         for entry in metadata[path]:
             data = entry.get("data")
             if entry.get("type") != ACKNOWLEDGED_RULES or not isinstance(data, Mapping):

@@ -83,20 +83,22 @@ def run(assembly: AssemblyView, rules: Sequence[Rule] = RULES) -> ComplianceRepo
     report = ComplianceReport(assembly.directory, stacks=len(assembly.stacks), rules=tuple(rules))
     by_type: dict[str, list[Rule]] = {}
     for rule in rules:
-        for kind in sorted(rule.resource_types):
-            by_type.setdefault(kind, []).append(rule)
+        for resource_type in sorted(rule.resource_types):
+            by_type.setdefault(resource_type, []).append(rule)
     app_acks = acknowledgements(assembly.extra_metadata)
     report.findings.extend(_refusal(None, ack) for ack in refused(app_acks))
     for stack in assembly.stacks:
         stack_acks = acknowledgements(stack.construct_metadata)
         report.findings.extend(_refusal(stack, ack) for ack in refused(stack_acks))
         acks = app_acks + stack_acks
+        template_file = str(stack.template_file)
         for logical_id, resource in sorted(stack.resources.items()):
-            view = ResourceView(assembly, stack, logical_id, resource)
-            applicable = by_type.get(view.type, [])
-            if not applicable:
+            kind = resource.get("Type")
+            applicable = by_type.get(kind if isinstance(kind, str) else "")
+            if not applicable:  # no rule reads this type: no view either
                 continue
-            if view.type == LAMBDA_FUNCTION:
+            view = ResourceView(assembly, stack, logical_id, resource)
+            if kind == LAMBDA_FUNCTION:
                 framework = framework_function(view)
                 if framework is not None:
                     report.framework_functions.append(framework)
@@ -104,7 +106,7 @@ def run(assembly: AssemblyView, rules: Sequence[Rule] = RULES) -> ComplianceRepo
             for rule in applicable:
                 result = _evaluate(rule, view)
                 if result.status is not Status.NOT_APPLICABLE:
-                    report.findings.append(_finding(rule, view, result, acks))
+                    report.findings.append(_finding(rule, view, result, acks, template_file))
     return report
 
 
@@ -115,16 +117,18 @@ def _evaluate(rule: Rule, view: ResourceView) -> Result:
         return unvalidated(f"the check could not read this resource ({type(error).__name__}: {error})")
 
 
-def _finding(rule: Rule, view: ResourceView, result: Result, acks: Sequence[Acknowledgement]) -> Finding:
+def _finding(
+    rule: Rule, view: ResourceView, result: Result, acks: Sequence[Acknowledgement], template_file: str
+) -> Finding:
     path = view.path
-    ack = closest(acks, rule.id, path) if result.status is not Status.COMPLIANT else None
+    ack = closest(acks, rule.id, path) if result.status is not Status.COMPLIANT and acks else None
     return Finding(
         rule_id=rule.id,
         status=result.status,
         stack=view.stack.name,
         path=path,
         logical_id=view.logical_id,
-        template_file=str(view.stack.template_file),
+        template_file=template_file,
         message=result.message,
         fix=rule.fix,
         location=result.location,
