@@ -295,8 +295,9 @@ def _construct_metadata(
         metadata = _load_json(directory / extra, f"metadata of stack {stack_name}", problems)
     if not isinstance(metadata, Mapping):
         return {}
+    # dict first: a JSON object is a dict, and the Mapping check alone is slower.
     return {
-        str(path).lstrip("/"): [entry for entry in entries if isinstance(entry, Mapping)]
+        str(path).lstrip("/"): [entry for entry in entries if isinstance(entry, (dict, Mapping))]
         for path, entries in metadata.items()
         if isinstance(entries, list)
     }

@@ -3,7 +3,9 @@ finding at once, acknowledgements applied (plain JSON: no aws_cdk, no jsii)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,7 +67,8 @@ def check_assembly(
 
     Raises CloudAssemblyError when the assembly cannot be read.
     """
-    return run(load_assembly(cdk_out, project_root), rules)
+    with collector_paused():
+        return run(load_assembly(cdk_out, project_root), rules)
 
 
 def check_templates(
@@ -76,7 +79,25 @@ def check_templates(
 ) -> ComplianceReport:
     """Check the given templates (a validation plugin's input); ``extra_metadata`` adds construct
     metadata the assembly does not hold (acknowledgements made on the app itself)."""
-    return run(load_templates(template_files, project_root, extra_metadata), rules)
+    with collector_paused():
+        return run(load_templates(template_files, project_root, extra_metadata), rules)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for a burst of allocation that makes no cycles
+    (parsed JSON, views, findings): the parse of an assembly's templates allocates enough
+    containers to trigger full collections, each walking every object of the process (in
+    ``cdk synth``, the whole construct tree). Reference counting still frees everything; the
+    collector runs again as before afterwards."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def run(assembly: AssemblyView, rules: Sequence[Rule] = RULES) -> ComplianceReport:

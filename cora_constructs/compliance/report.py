@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 
-from cora_constructs.compliance.engine import ComplianceReport
+from cora_constructs.compliance.engine import ComplianceReport, collector_paused
 from cora_constructs.compliance.model import Finding, Status
 
 REPORT_NAME = "cora-compliance-report"
@@ -174,11 +174,12 @@ def write_report_files(report: ComplianceReport, directory: Path | None = None) 
     """Write the JSON and CSV reports into ``directory`` (default: the assembly); a file whose
     bytes would not change is left alone, and each is replaced whole, never half-written."""
     target = directory or report.directory
-    findings = sorted(report.findings, key=_sort_key)  # every verdict, in the order of both files
-    contents = {
-        target / f"{REPORT_NAME}.json": indented_json(_json_data(report, findings)) + "\n",
-        target / f"{REPORT_NAME}.csv": _csv_text(findings),
-    }
+    with collector_paused():
+        findings = sorted(report.findings, key=_sort_key)  # every verdict, in the order of both files
+        contents = {
+            target / f"{REPORT_NAME}.json": indented_json(_json_data(report, findings)) + "\n",
+            target / f"{REPORT_NAME}.csv": _csv_text(findings),
+        }
     written = []
     for path, text in contents.items():
         data = text.encode("utf-8")

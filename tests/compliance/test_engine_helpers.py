@@ -1,14 +1,19 @@
-"""What the engine computes once instead of once per resource: resources by type, per-stack and
-per-view memos, CORA-L4's index of versions, aliases and integrations."""
+"""What the engine computes once instead of once per resource (resources by type, per-stack and
+per-view memos, CORA-L4's index of versions, aliases and integrations) and its faster
+equivalents of the standard library (CORA-L5's source listing, the paused collector)."""
 
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import Callable
+from pathlib import Path
 
 from cora_constructs.compliance.assembly import ResourceView, StackView
+from cora_constructs.compliance.engine import collector_paused
 from cora_constructs.compliance.model import Status
 from cora_constructs.compliance.rules import live_alias
+from cora_constructs.compliance.rules.code_hash_escape import source_files
 from tests.compliance.helpers import assembly, cora_metadata, function, run, stack
 
 VERSION = "AWS::Lambda::Version"
@@ -132,3 +137,59 @@ class TestLiveAliasIndex:
             "integration S/IntA invokes the bare function, not the live alias; "
             "integration S/IntB invokes the bare function, not the live alias"
         )
+
+
+class TestSourceFiles:
+    def test_the_files_pathlib_globbing_finds_in_the_same_order(self, tmp_path: Path) -> None:
+        folder = tmp_path / "fn"
+        for name in (
+            "a-b",
+            "a/b",
+            "a/c/d.py",
+            ".hidden",
+            "Z.py",
+            "z.py",
+            "__pycache__/x.pyc",
+            "a/__pycache__/y",
+        ):
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(name)
+        (tmp_path / "outside").mkdir()
+        (tmp_path / "outside" / "o.py").write_text("o")
+        (folder / "linked-dir").symlink_to(tmp_path / "outside", target_is_directory=True)
+        (folder / "linked-file.py").symlink_to(folder / "z.py")
+        (folder / "dangling").symlink_to(tmp_path / "nowhere")
+        expected = [
+            p.relative_to(folder).as_posix()
+            for p in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        ]
+        assert source_files(folder) == expected
+        assert expected == [".hidden", "Z.py", "a/b", "a/c/d.py", "a-b", "linked-file.py", "z.py"]
+
+    def test_nothing_below_a_cache_folder(self, tmp_path: Path) -> None:
+        folder = tmp_path / "__pycache__" / "fn"
+        folder.mkdir(parents=True)
+        (folder / "x.py").write_text("x")
+        assert source_files(folder) == []
+
+
+class TestCollectorPaused:
+    def test_paused_inside_and_enabled_again_after(self) -> None:
+        assert gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled()
+
+    def test_enabled_again_after_an_error(self) -> None:
+        with contextlib.suppress(RuntimeError), collector_paused():
+            raise RuntimeError("boom")
+        assert gc.isenabled()
+
+    def test_a_collector_paused_by_the_caller_stays_paused(self) -> None:
+        gc.disable()
+        try:
+            with collector_paused():
+                assert not gc.isenabled()
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
