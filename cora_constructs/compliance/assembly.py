@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 ASSET_MANIFEST_ARTIFACT = "cdk:asset-manifest"
 LOGICAL_ID_METADATA = "aws:cdk:logicalId"
 Resource = Mapping[str, object]
+# ``isinstance(value, (dict, Mapping))`` below: a parsed JSON object is a dict, which answers at
+# once; the Mapping check alone goes through the ABC machinery for every resource and entry.
 MetadataEntries = Mapping[str, Sequence[Mapping[str, object]]]
 T = TypeVar("T")
 
@@ -48,7 +50,7 @@ class StackView:
         resources = self.template.get("Resources")
         if not isinstance(resources, Mapping):
             return {}
-        return {key: value for key, value in resources.items() if isinstance(value, Mapping)}
+        return {key: value for key, value in resources.items() if isinstance(value, (dict, Mapping))}
 
     @cached_property
     def parameters(self) -> Mapping[str, Resource]:
@@ -72,7 +74,7 @@ class StackView:
         its logical id, else ``stack/logical id``."""
         resource = self.resources.get(logical_id, {})
         metadata = resource.get("Metadata")
-        if isinstance(metadata, Mapping):
+        if isinstance(metadata, (dict, Mapping)):
             path = metadata.get("aws:cdk:path")
             if isinstance(path, str) and path:
                 return path
@@ -153,12 +155,12 @@ class ResourceView:
     @cached_property
     def properties(self) -> Mapping[str, object]:
         properties = self.resource.get("Properties")
-        return properties if isinstance(properties, Mapping) else {}
+        return properties if isinstance(properties, (dict, Mapping)) else {}
 
     @cached_property
     def metadata(self) -> Mapping[str, object]:
         metadata = self.resource.get("Metadata")
-        return metadata if isinstance(metadata, Mapping) else {}
+        return metadata if isinstance(metadata, (dict, Mapping)) else {}
 
     @cached_property
     def path(self) -> str:
@@ -295,7 +297,6 @@ def _construct_metadata(
         metadata = _load_json(directory / extra, f"metadata of stack {stack_name}", problems)
     if not isinstance(metadata, Mapping):
         return {}
-    # dict first: a JSON object is a dict, and the Mapping check alone is slower.
     return {
         str(path).lstrip("/"): [entry for entry in entries if isinstance(entry, (dict, Mapping))]
         for path, entries in metadata.items()
