@@ -55,11 +55,12 @@ def acknowledgements(metadata: MetadataEntries) -> list[Acknowledgement]:
     """Every CORA acknowledgement recorded in construct metadata, in path order."""
     found = []
     # A stack records metadata on every construct; only a few hold acknowledgements.
-    acknowledging = [
-        path
-        for path, entries in metadata.items()
-        if any(e.get("type") == ACKNOWLEDGED_RULES for e in entries)
-    ]
+    acknowledging = []
+    for path, entries in metadata.items():
+        for entry in entries:
+            if entry.get("type") == ACKNOWLEDGED_RULES:
+                acknowledging.append(path)
+                break
     for path in sorted(acknowledging):
         for entry in metadata[path]:
             data = entry.get("data")
