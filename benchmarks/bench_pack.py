@@ -11,11 +11,13 @@ written, as in a first synth); ``--unchanged`` writes into ``cdk.out`` instead, 
 already hold the same bytes. Nothing asserts.
 
     .venv/bin/python benchmarks/bench_pack.py [--functions 200] [--rounds 15] [--work DIR]
-        [--profile FILE] [--json]
+        [--profile FILE] [--synths N] [--json]
 
 ``--work DIR`` keeps the synthetic project and its assembly in DIR and reuses them on the next
 run (the synth takes several seconds); ``--profile FILE`` writes a cProfile of the rounds into
-FILE and prints its 25 costliest functions.
+FILE and prints its 25 costliest functions; ``--synths N`` also times the pack where it runs,
+inside N more synths of the app (``CoraChecks.validate``, wall clock: the process then holds the
+whole construct tree, which Python's garbage collector walks on every full collection).
 """
 
 from __future__ import annotations
@@ -115,6 +117,35 @@ def measure(templates: list[Path], project: Path, out: Path, rounds: int, unchan
     }
 
 
+def in_synth(functions: int, work: Path, synths: int) -> dict[str, float]:
+    """Wall ms of the pack inside ``synths`` synths of the same app (``CoraChecks.validate``:
+    check_templates, the report files, the violations handed back to Node), where the process
+    also holds the construct tree the garbage collector walks."""
+    from benchmarks.bench_synth import clear_content_caches, standard
+    from benchmarks.synthetic_project import write_project
+    from cora_constructs.compliance import plugin
+
+    times: list[float] = []
+    validate = plugin.CoraChecks.validate
+
+    def timed(self: plugin.CoraChecks, context: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return validate(self, context)
+        finally:
+            times.append((time.perf_counter() - start) * 1000)
+
+    project = write_project(work / f"project-synth-{functions}", functions)
+    plugin.CoraChecks.validate = timed  # type: ignore[method-assign]
+    try:
+        for round_ in range(synths):
+            clear_content_caches()
+            standard(project, work / f"cdk.out-synth-{functions}-{round_}")
+    finally:
+        plugin.CoraChecks.validate = validate  # type: ignore[method-assign]
+    return {"best_ms": round(min(times), 1), "median_ms": round(statistics.median(times), 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--functions", type=int, default=200)
@@ -125,6 +156,9 @@ def main() -> None:
     )
     parser.add_argument("--profile", type=Path, help="write a cProfile of the rounds here")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--synths", type=int, default=0, help="also time the pack inside this many synths of the app"
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="cora-bench-pack-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -147,6 +181,8 @@ def main() -> None:
         profiler.dump_stats(str(args.profile))
     else:
         figures = measure(templates, project, cdk_out, args.rounds, args.unchanged)
+    if args.synths:
+        figures["in_synth"] = in_synth(args.functions, work, args.synths)
     if args.json:
         print(json.dumps({**summary, "figures": figures}, indent=2))
     else:
@@ -159,7 +195,10 @@ def main() -> None:
             ("load", "  load (templates, manifests)"),
             ("rules", "  rules"),
             ("report", "  report files"),
+            ("in_synth", "in synth (CoraChecks.validate)"),
         ):
+            if name not in figures:
+                continue
             best, median = figures[name]["best_ms"], figures[name]["median_ms"]
             print(f"{label:<32} best {best:7.1f} ms  median {median:7.1f} ms")
     if args.profile:
