@@ -6,11 +6,10 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import itertools
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 
@@ -57,36 +56,40 @@ def as_csv(report: ComplianceReport) -> str:
 
 
 def _csv_text(findings: list[Finding]) -> str:
-    rows = (
+    rows = [CSV_COLUMNS] + [
         (f.rule_id, f.stack, f.path, f.logical_id, f.compliance, f.location, f.message, f.fix,
          f.acknowledged or "")
         for f in findings
-    )  # fmt: skip
+    ]  # fmt: skip
     special = _csv_special_characters()
-    if special is None:  # this Python's csv writer quotes differently: let it write
+    text = _csv_lines(rows, special) if special is not None else None
+    if text is None:  # this Python's csv writer quotes differently, or a field is no string
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        writer.writerows(rows)
+        csv.writer(out, lineterminator="\n").writerows(rows)
         return out.getvalue()
-    return "".join(_csv_lines(itertools.chain([CSV_COLUMNS], rows), special))
+    return text
 
 
-def _csv_lines(rows: Iterable[Sequence[str]], special: re.Pattern[str]) -> Iterator[str]:
-    """Rows of two or more strings as ``csv.writer(lineterminator="\\n")`` writes them: a field
-    holding a special character quoted, its quotes doubled. The csv module spends most of a
-    report's time scanning long repeated texts (each rule's fix); a field is quoted once here."""
-    quoted: dict[str, str] = {}
+def _csv_lines(rows: Iterable[Sequence[object]], special: re.Pattern[str]) -> str | None:
+    """Rows of two or more strings as ``csv.writer(lineterminator="\\n")`` writes them (None for
+    a field that is no string): a field holding a special character quoted, its quotes doubled.
+    The csv module spends most of a report's time scanning long repeated texts (each rule's
+    fix); here a field is quoted once."""
+    quoted: dict[object, str] = {}
+    lines = []
     for row in rows:
         fields = []
         for field in row:
             text = quoted.get(field)
             if text is None:
+                if type(field) is not str:
+                    return None
                 text = quoted[field] = (
                     '"' + field.replace('"', '""') + '"' if special.search(field) else field
                 )
             fields.append(text)
-        yield ",".join(fields) + "\n"
+        lines.append(",".join(fields) + "\n")
+    return "".join(lines)
 
 
 @functools.cache
@@ -120,7 +123,7 @@ def indented_json(value: object) -> str:
     chunks: list[str] = []
     try:
         _encode(value, chunks, "\n")
-    except _NotPlainError:
+    except (_NotPlainError, RecursionError):  # json.dumps says what is wrong with a cycle
         return json.dumps(value, indent=2)
     return "".join(chunks)
 

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -37,7 +38,7 @@ def test_csv_lines_are_csv_writer_lines(rows: list[list[str]]) -> None:
     assert special is not None  # this Python's csv writer quotes as _csv_lines does
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
-    assert "".join(_csv_lines(rows, special)) == out.getvalue()
+    assert _csv_lines(rows, special) == out.getvalue()
 
 
 def test_the_header_and_repeated_fields() -> None:
@@ -46,4 +47,17 @@ def test_the_header_and_repeated_fields() -> None:
     rows = [list(CSV_COLUMNS), ["a,b", 'say "x"', "a,b", "plain", "", "line\nend", "a,b", "", ""]]
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
-    assert "".join(_csv_lines(rows, special)) == out.getvalue()
+    assert _csv_lines(rows, special) == out.getvalue()
+
+
+def test_a_field_that_is_no_string_is_left_to_the_csv_module() -> None:
+    special = _csv_special_characters()
+    assert special is not None
+    assert _csv_lines([["a", "b"], ["c", None]], special) is None
+
+
+def test_a_cycle_is_json_dumps_own_error() -> None:
+    cycle: list[object] = []
+    cycle.append(cycle)
+    with pytest.raises(ValueError, match="Circular reference"):
+        indented_json({"a": cycle})
