@@ -54,7 +54,14 @@ def rule_of(written_as: str) -> str | None:
 def acknowledgements(metadata: MetadataEntries) -> list[Acknowledgement]:
     """Every CORA acknowledgement recorded in construct metadata, in path order."""
     found = []
-    for path in sorted(metadata):
+    # A stack records metadata on every construct; only a few hold acknowledgements.
+    acknowledging = []
+    for path, entries in metadata.items():
+        for entry in entries:
+            if entry.get("type") == ACKNOWLEDGED_RULES:
+                acknowledging.append(path)
+                break
+    for path in sorted(acknowledging):
         for entry in metadata[path]:
             data = entry.get("data")
             if entry.get("type") != ACKNOWLEDGED_RULES or not isinstance(data, Mapping):

@@ -4,11 +4,11 @@ metadata and file assets, read as plain JSON through the shared reader (no aws_c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from cora_constructs.assembly.errors import CloudAssemblyError
 from cora_constructs.assembly.reader import (
@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 ASSET_MANIFEST_ARTIFACT = "cdk:asset-manifest"
 LOGICAL_ID_METADATA = "aws:cdk:logicalId"
 Resource = Mapping[str, object]
+# ``isinstance(value, (dict, Mapping))`` below: a parsed JSON object is a dict, which answers at
+# once; the Mapping check alone goes through the ABC machinery for every resource and entry.
 MetadataEntries = Mapping[str, Sequence[Mapping[str, object]]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class StackView:
         resources = self.template.get("Resources")
         if not isinstance(resources, Mapping):
             return {}
-        return {key: value for key, value in resources.items() if isinstance(value, Mapping)}
+        return {key: value for key, value in resources.items() if isinstance(value, (dict, Mapping))}
 
     @cached_property
     def parameters(self) -> Mapping[str, Resource]:
@@ -71,7 +74,7 @@ class StackView:
         its logical id, else ``stack/logical id``."""
         resource = self.resources.get(logical_id, {})
         metadata = resource.get("Metadata")
-        if isinstance(metadata, Mapping):
+        if isinstance(metadata, (dict, Mapping)):
             path = metadata.get("aws:cdk:path")
             if isinstance(path, str) and path:
                 return path
@@ -83,9 +86,29 @@ class StackView:
         kind = self.resources.get(logical_id, {}).get("Type")
         return kind if isinstance(kind, str) else None
 
+    @cached_property
+    def _by_type(self) -> Mapping[object, list[tuple[str, Resource]]]:
+        by_type: dict[object, list[tuple[str, Resource]]] = {}
+        for key, value in sorted(self.resources.items()):
+            by_type.setdefault(value.get("Type"), []).append((key, value))
+        return by_type
+
     def of_type(self, kind: str) -> list[tuple[str, Resource]]:
-        """The resources of one type, by logical id."""
-        return [(key, value) for key, value in sorted(self.resources.items()) if value.get("Type") == kind]
+        """The resources of one type, by logical id (the stack's resources are grouped by type
+        once)."""
+        return list(self._by_type.get(kind, ()))
+
+    def memo(self, derive: Callable[[StackView], T]) -> T:
+        """``derive(self)``, computed once per stack: an index a rule builds from the template
+        (which no rule changes) instead of scanning every resource for each resource it checks."""
+        memo = self._memo
+        if derive not in memo:
+            memo[derive] = derive(self)
+        return cast(T, memo[derive])
+
+    @cached_property
+    def _memo(self) -> dict[Callable[[StackView], object], object]:
+        return {}
 
     def metadata_types(self, path: str) -> set[str]:
         """The metadata entry types CDK recorded on one construct path."""
@@ -123,29 +146,42 @@ class ResourceView:
     logical_id: str
     resource: Resource
 
-    @property
+    # Read once per view: the rules never change the template, and every rule reads these.
+    @cached_property
     def type(self) -> str:
         kind = self.resource.get("Type")
         return kind if isinstance(kind, str) else ""
 
-    @property
+    @cached_property
     def properties(self) -> Mapping[str, object]:
         properties = self.resource.get("Properties")
-        return properties if isinstance(properties, Mapping) else {}
+        return properties if isinstance(properties, (dict, Mapping)) else {}
 
-    @property
+    @cached_property
     def metadata(self) -> Mapping[str, object]:
         metadata = self.resource.get("Metadata")
-        return metadata if isinstance(metadata, Mapping) else {}
+        return metadata if isinstance(metadata, (dict, Mapping)) else {}
 
-    @property
+    @cached_property
     def path(self) -> str:
         return self.stack.path_of(self.logical_id)
 
-    @property
+    @cached_property
     def has_cora(self) -> bool:
         """Whether the resource carries the ``cora:*`` intent of a StandardLambda."""
         return any(key.startswith("cora:") for key in self.metadata)
+
+    def memo(self, derive: Callable[[ResourceView], T]) -> T:
+        """``derive(self)``, computed once per view (e.g. where the function's code comes from,
+        which three rules read)."""
+        memo = self._memo
+        if derive not in memo:
+            memo[derive] = derive(self)
+        return cast(T, memo[derive])
+
+    @cached_property
+    def _memo(self) -> dict[Callable[[ResourceView], object], object]:
+        return {}
 
     def cora(self, key: str) -> object:
         return self.metadata.get(f"cora:{key}")
@@ -194,15 +230,15 @@ def load_templates(
     assembly's manifest says about them; a template no manifest lists is read on its own."""
     problems: list[str] = []
     wanted = [path.resolve() for path in template_files]
-    by_directory: dict[Path, list[StackView]] = {}
+    by_directory: dict[Path, dict[Path, StackView]] = {}
     stacks: list[StackView] = []
     for template_file in wanted:
         directory = template_file.parent
         if directory not in by_directory:
             manifest = _load_json(directory / "manifest.json", "cloud assembly manifest", [])
-            by_directory[directory] = _stacks_of(manifest, directory, problems)[0] if manifest else []
-        known = {stack.template_file.resolve(): stack for stack in by_directory[directory]}
-        stack = known.get(template_file)
+            found = _stacks_of(manifest, directory, problems)[0] if manifest else []
+            by_directory[directory] = {stack.template_file.resolve(): stack for stack in found}
+        stack = by_directory[directory].get(template_file)
         if stack is None:
             template = _load_json(template_file, "template", problems)
             if template is None:
@@ -262,7 +298,7 @@ def _construct_metadata(
     if not isinstance(metadata, Mapping):
         return {}
     return {
-        str(path).lstrip("/"): [entry for entry in entries if isinstance(entry, Mapping)]
+        str(path).lstrip("/"): [entry for entry in entries if isinstance(entry, (dict, Mapping))]
         for path, entries in metadata.items()
         if isinstance(entries, list)
     }

@@ -3,7 +3,9 @@ finding at once, acknowledgements applied (plain JSON: no aws_cdk, no jsii)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,7 +67,8 @@ def check_assembly(
 
     Raises CloudAssemblyError when the assembly cannot be read.
     """
-    return run(load_assembly(cdk_out, project_root), rules)
+    with collector_paused():
+        return run(load_assembly(cdk_out, project_root), rules)
 
 
 def check_templates(
@@ -76,27 +79,47 @@ def check_templates(
 ) -> ComplianceReport:
     """Check the given templates (a validation plugin's input); ``extra_metadata`` adds construct
     metadata the assembly does not hold (acknowledgements made on the app itself)."""
-    return run(load_templates(template_files, project_root, extra_metadata), rules)
+    with collector_paused():
+        return run(load_templates(template_files, project_root, extra_metadata), rules)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for a burst of allocation that makes no cycles
+    (parsed JSON, views, findings): the parse of an assembly's templates allocates enough
+    containers to trigger full collections, each walking every object of the process (in
+    ``cdk synth``, the whole construct tree). Reference counting still frees everything; the
+    collector runs again as before afterwards."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def run(assembly: AssemblyView, rules: Sequence[Rule] = RULES) -> ComplianceReport:
     report = ComplianceReport(assembly.directory, stacks=len(assembly.stacks), rules=tuple(rules))
     by_type: dict[str, list[Rule]] = {}
     for rule in rules:
-        for kind in sorted(rule.resource_types):
-            by_type.setdefault(kind, []).append(rule)
+        for resource_type in sorted(rule.resource_types):
+            by_type.setdefault(resource_type, []).append(rule)
     app_acks = acknowledgements(assembly.extra_metadata)
     report.findings.extend(_refusal(None, ack) for ack in refused(app_acks))
     for stack in assembly.stacks:
         stack_acks = acknowledgements(stack.construct_metadata)
         report.findings.extend(_refusal(stack, ack) for ack in refused(stack_acks))
         acks = app_acks + stack_acks
+        template_file = str(stack.template_file)
         for logical_id, resource in sorted(stack.resources.items()):
-            view = ResourceView(assembly, stack, logical_id, resource)
-            applicable = by_type.get(view.type, [])
-            if not applicable:
+            kind = resource.get("Type")
+            applicable = by_type.get(kind if isinstance(kind, str) else "")
+            if not applicable:  # no rule reads this type: no view either
                 continue
-            if view.type == LAMBDA_FUNCTION:
+            view = ResourceView(assembly, stack, logical_id, resource)
+            if kind == LAMBDA_FUNCTION:
                 framework = framework_function(view)
                 if framework is not None:
                     report.framework_functions.append(framework)
@@ -104,7 +127,7 @@ def run(assembly: AssemblyView, rules: Sequence[Rule] = RULES) -> ComplianceRepo
             for rule in applicable:
                 result = _evaluate(rule, view)
                 if result.status is not Status.NOT_APPLICABLE:
-                    report.findings.append(_finding(rule, view, result, acks))
+                    report.findings.append(_finding(rule, view, result, acks, template_file))
     return report
 
 
@@ -115,16 +138,18 @@ def _evaluate(rule: Rule, view: ResourceView) -> Result:
         return unvalidated(f"the check could not read this resource ({type(error).__name__}: {error})")
 
 
-def _finding(rule: Rule, view: ResourceView, result: Result, acks: Sequence[Acknowledgement]) -> Finding:
+def _finding(
+    rule: Rule, view: ResourceView, result: Result, acks: Sequence[Acknowledgement], template_file: str
+) -> Finding:
     path = view.path
-    ack = closest(acks, rule.id, path) if result.status is not Status.COMPLIANT else None
+    ack = closest(acks, rule.id, path) if result.status is not Status.COMPLIANT and acks else None
     return Finding(
         rule_id=rule.id,
         status=result.status,
         stack=view.stack.name,
         path=path,
         logical_id=view.logical_id,
-        template_file=str(view.stack.template_file),
+        template_file=template_file,
         message=result.message,
         fix=rule.fix,
         location=result.location,

@@ -20,6 +20,15 @@ class Status(enum.Enum):
     UNVALIDATED = "could not be validated"
 
 
+_COMPLIANCE = {
+    Status.COMPLIANT: "Compliant",
+    Status.NON_COMPLIANT: "Non-Compliant",
+    Status.UNVALIDATED: "Could not be validated",
+    Status.NOT_APPLICABLE: "Not applicable",
+}
+"""The report's Compliance column for each status (cdk-nag's words, plus ours)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Result:
     """A rule's verdict: ``message`` says what is wrong (or why it could not be checked) and
@@ -31,7 +40,10 @@ class Result:
 
 
 def compliant() -> Result:
-    return Result(Status.COMPLIANT)
+    return _COMPLIANT
+
+
+_COMPLIANT = Result(Status.COMPLIANT)  # immutable: one for every compliant verdict
 
 
 def not_applicable(why: str = "") -> Result:
@@ -89,12 +101,7 @@ class Finding:
         """The report's Compliance column (cdk-nag's words, plus ours for the unvalidated)."""
         if self.acknowledged is not None and self.status is not Status.COMPLIANT:
             return "Acknowledged"
-        return {
-            Status.COMPLIANT: "Compliant",
-            Status.NON_COMPLIANT: "Non-Compliant",
-            Status.UNVALIDATED: "Could not be validated",
-            Status.NOT_APPLICABLE: "Not applicable",
-        }[self.status]
+        return _COMPLIANCE[self.status]
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -3,6 +3,7 @@ what the template deploys, even after escape-hatch overrides."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from cora_constructs import packaged
@@ -19,6 +20,7 @@ from cora_constructs.compliance.model import (
 from cora_constructs.compliance.values import Unresolved, literal_str
 
 INTENDED_RUNTIME = "python3.11"
+CACHE_FOLDER = "__pycache__"
 
 
 def check(view: ResourceView) -> Result:
@@ -45,7 +47,7 @@ def check(view: ResourceView) -> Result:
             )
         )
     source = view.cora("source")
-    code = function_code(view)
+    code = view.memo(function_code)
     unchecked = ""
     if isinstance(source, str) and code.asset_path is None:
         problems.append((f"Code is not the asset of cora:source {source} ({code.problem})", code.location))
@@ -83,15 +85,47 @@ def _compare(view: ResourceView, source: str, asset: Path, handler: object) -> t
     if not (asset / handler_file).is_file():
         return f"Code is not the asset of cora:source {source}: the asset has no {handler_file}", ""
     differing = []
-    for file in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        relative = file.relative_to(folder)
-        staged = asset / relative
-        if staged.is_file() and staged.read_bytes() != file.read_bytes():
-            differing.append(relative.as_posix())
+    for relative in source_files(folder):
+        staged = f"{asset}/{relative}"
+        if Path(staged).is_file() and _read(staged) != _read(f"{folder}/{relative}"):
+            differing.append(relative)
     if differing:
         shown = ", ".join(differing[:3]) + (f" and {len(differing) - 3} more" if len(differing) > 3 else "")
         return f"Code is not the asset of cora:source {source}: {shown} differ", ""
     return "", ""
+
+
+def source_files(folder: Path) -> list[str]:
+    """The files below ``folder`` (relative, ``/``-separated, in path order) outside
+    ``__pycache__``: the files of ``folder.rglob("*")`` (hidden ones too, symbolic links to files
+    followed, linked folders not walked, folders it may not read skipped), read with
+    ``os.scandir``, several times faster than pathlib's globbing."""
+    if CACHE_FOLDER in folder.parts:
+        return []
+    found: list[tuple[str, ...]] = []
+    _walk(os.fspath(folder), (), found)
+    found.sort()  # as pathlib sorts paths: by their parts
+    return ["/".join(parts) for parts in found]
+
+
+def _walk(directory: str, base: tuple[str, ...], found: list[tuple[str, ...]]) -> None:
+    try:
+        with os.scandir(directory) as listing:
+            entries = list(listing)
+    except PermissionError:
+        return
+    for entry in entries:
+        if entry.name == CACHE_FOLDER:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            _walk(entry.path, (*base, entry.name), found)
+        elif entry.is_file():
+            found.append((*base, entry.name))
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
 
 
 RULE = Rule(

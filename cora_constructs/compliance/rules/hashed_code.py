@@ -8,7 +8,7 @@ from cora_constructs.compliance.model import Result, Rule, compliant, non_compli
 
 
 def check(view: ResourceView) -> Result:
-    code = function_code(view)
+    code = view.memo(function_code)
     if code.kind == "unknown":
         return unvalidated(code.problem, code.location)
     if code.problem:

@@ -22,7 +22,7 @@ from cora_constructs.dependencies.binaries import NATIVE_SUFFIXES, BinaryKind, c
 
 
 def check(view: ResourceView) -> Result:
-    asset = function_code(view).asset_path
+    asset = view.memo(function_code).asset_path
     if asset is None:
         return not_applicable("the code is not an asset of this assembly (CORA-L1)")
     if asset.is_dir():
