@@ -7,6 +7,7 @@ layer's asset hash (a new layer version) and the authorizer's code hash (a new f
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -27,8 +28,10 @@ AUTHORIZER_DIR = PACKAGE_DIR / "authorizer"
 _INSTALL_DIRS = frozenset({"site-packages", "dist-packages"})
 
 
+@cache
 def version() -> str:
-    """The installed cora-constructs version (``0+unknown`` when run from a bare source tree)."""
+    """The installed cora-constructs version (``0+unknown`` when run from a bare source tree),
+    read once per process (the distribution's metadata is found by a walk of ``sys.path``)."""
     try:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:

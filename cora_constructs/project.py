@@ -57,10 +57,11 @@ class ProjectContext:
         value = self.settings.get(key)
         return str(value) if value not in (None, "") else default
 
-    def relative(self, path: Path, construct_path: str) -> str:
-        """``path`` relative to the project root, POSIX; outside the root is an error."""
+    def relative(self, path: Path, construct_path: str, *, resolved: bool = False) -> str:
+        """``path`` relative to the project root, POSIX; outside the root is an error.
+        ``resolved``: ``path`` is resolved already (no file system lookup)."""
         try:
-            return path.resolve().relative_to(self.root).as_posix()
+            return (path if resolved else path.resolve()).relative_to(self.root).as_posix()
         except ValueError:
             raise CoraValidationError.single(
                 "CORA-L8",

@@ -28,7 +28,7 @@ from cora_constructs import __version__
 from cora_constructs.assembly.errors import CloudAssemblyError
 from cora_constructs.compliance.acknowledgements import ACKNOWLEDGED_RULES, PLUGIN_NAMESPACE
 from cora_constructs.compliance.assembly import load_assembly
-from cora_constructs.compliance.engine import ComplianceReport, check_templates, run
+from cora_constructs.compliance.engine import ComplianceReport, check_templates, collector_paused, run
 from cora_constructs.compliance.model import Finding, Status
 from cora_constructs.compliance.report import write_report_files
 from cora_constructs.compliance.rules import RULES
@@ -207,6 +207,7 @@ def check_assembly_of(cdk_out: Path, project_root: Path | None, app: Any) -> Com
     writes no app-level metadata to the assembly). Raises CloudAssemblyError when the assembly
     cannot be read."""
     root = project_root if project_root is not None else CoraChecks()._root(app)
-    assembly = load_assembly(cdk_out, root)
-    extra = {**assembly.extra_metadata, **_app_metadata(app)}
-    return run(dataclasses.replace(assembly, extra_metadata=extra))
+    with collector_paused():
+        assembly = load_assembly(cdk_out, root)
+        extra = {**assembly.extra_metadata, **_app_metadata(app)}
+        return run(dataclasses.replace(assembly, extra_metadata=extra))

@@ -7,7 +7,9 @@ fingerprint and size, its description line. :class:`FolderPrefetch` computes the
 folder an app discovered, in discovery order, in one daemon thread started before the stacks
 are built, so they run while the main thread waits; :meth:`FolderPrefetch.result` hands a
 result over (waiting for it if the thread is not there yet), or computes it in the caller when
-the folder was never planned. An exception is handed over as it was raised.
+the folder was never planned. An exception is handed over as it was raised. The thread
+resolves each folder first (task ``"resolved"``, its real path): a folder's other results are
+found under the path as planned and as resolved.
 
 One prefetch per app (:func:`start`, :func:`of`), keyed by the app's settings mapping (every
 stack of one app shares it): a new app (a new synth, a new test) never sees another's results.
@@ -25,6 +27,9 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 Task = Callable[[Path], object]
 
+RESOLVED = "resolved"
+"""The task every folder gets first: its resolved path (``Path.resolve()``)."""
+
 
 @dataclass
 class _Outcome:
@@ -40,12 +45,21 @@ class FolderPrefetch:
         self._tasks = dict(tasks)
         self._planned: dict[Path, _Outcome] = {}
         for folder in folders:
-            self._planned.setdefault(folder.resolve(), _Outcome())
+            self._planned.setdefault(folder, _Outcome())
+        self._resolved: dict[Path, _Outcome] = {}
         self._thread = threading.Thread(target=self._run, name="cora-prefetch", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        for folder, outcome in self._planned.items():
+        for planned, outcome in list(self._planned.items()):
+            try:
+                folder = planned.resolve()
+            except (OSError, RuntimeError) as error:
+                outcome.errors[RESOLVED] = error
+                outcome.done.set()
+                continue
+            outcome.values[RESOLVED] = folder
+            self._resolved.setdefault(folder, outcome)
             for name, task in self._tasks.items():
                 try:
                     outcome.values[name] = task(folder)
@@ -57,14 +71,18 @@ class FolderPrefetch:
             outcome.done.set()
 
     def result(self, name: str, folder: Path, compute: Callable[[], T]) -> T:
-        """Task ``name``'s result for ``folder`` (computed ahead), else ``compute()`` here."""
-        outcome = self._planned.get(folder.resolve())
-        if outcome is None or name not in self._tasks:
+        """Task ``name``'s result for ``folder`` (computed ahead), else ``compute()`` here.
+        ``folder`` is looked up as planned and as resolved, never resolved here (an lstat per
+        path component, three times per function)."""
+        outcome = self._planned.get(folder) or self._resolved.get(folder)
+        if outcome is None or (name not in self._tasks and name != RESOLVED):
             return compute()
         outcome.done.wait()
         if name in outcome.errors:
             raise outcome.errors[name]
-        return outcome.values[name]  # type: ignore[return-value]
+        if name in outcome.values:
+            return outcome.values[name]  # type: ignore[return-value]
+        return compute()  # the folder could not be resolved: its tasks never ran
 
     def join(self) -> None:
         """Wait until every planned folder is done (tests)."""

@@ -163,7 +163,8 @@ class StandardLambda(Construct):
         self.stack = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(self)
         project = project_of(self.stack)
         function_options, observed = observability(self, function_options, project, self.stack)
-        source_dir = (Path(source) if Path(source).is_absolute() else project.root / source).resolve()
+        given = Path(source) if Path(source).is_absolute() else project.root / source
+        source_dir = prefetch.result(project.settings, prefetch.RESOLVED, given, given.resolve)
         forbidden = {k: v for k, v in function_options.items() if k not in passthrough_options()}
         options = {k: v for k, v in function_options.items() if k in passthrough_options()}
         org, relative, routes, code, stacked, parts, digest = self._validate(
@@ -277,7 +278,7 @@ class StandardLambda(Construct):
             relative = packaged_source
         else:
             try:
-                relative = project.relative(source_dir, path)
+                relative = project.relative(source_dir, path, resolved=True)
             except CoraValidationError as exc:
                 problems += exc.violations
                 relative = source_dir.as_posix()
@@ -373,7 +374,7 @@ class StandardLambda(Construct):
         if self.dependencies is not None and self.dependencies.content_hash is not None:
             metadata["cora:dependencyLayer"] = f"{self.source}/requirements.txt"
         if watch.packaged:
-            metadata["cora:dependencyFiles"] = packaged.dependency_files(project.root)
+            metadata["cora:dependencyFiles"] = _dependency_files(project)
         if self.packaged_source is not None:
             metadata["cora:package"] = f"{packaged.DISTRIBUTION}=={packaged.version()}"
         metadata.update(observed)
@@ -576,11 +577,9 @@ def _check_app_separation(
                 "code to the infra repo: build it in a CoraStack with app_kind='stack'.",
             )
         ]
-    authorizers = (
-        packaged.AUTHORIZER_DIR,
-        project.root / project.setting(defaults.CONTEXT_AUTHORIZER_DIR, defaults.AUTHORIZER_DIR),
-    )
-    if app == defaults.APP_STACK and any(source_dir.is_relative_to(a.resolve()) for a in authorizers):
+    if app == defaults.APP_STACK and any(
+        source_dir.is_relative_to(folder) for folder in _authorizer_folders(project.root, project.settings)
+    ):
         return [
             Violation(
                 "CORA-A2",
@@ -590,6 +589,34 @@ def _check_app_separation(
             )
         ]
     return []
+
+
+_DEPENDENCY_FILES: dict[int, tuple[Mapping[str, object], list[str]]] = {}
+
+
+def _dependency_files(project: ProjectContext) -> list[str]:
+    """:func:`packaged.dependency_files` of the project, listed once per app (nine file
+    lookups that every function of an app using packaged code would repeat)."""
+    entry = _DEPENDENCY_FILES.get(id(project.settings))
+    if entry is None or entry[0] is not project.settings:
+        entry = (project.settings, packaged.dependency_files(project.root))
+        _DEPENDENCY_FILES[id(project.settings)] = entry
+    return list(entry[1])
+
+
+_AUTHORIZER_FOLDERS: dict[int, tuple[Mapping[str, object], tuple[Path, ...]]] = {}
+
+
+def _authorizer_folders(root: Path, settings: Mapping[str, object]) -> tuple[Path, ...]:
+    """The packaged authorizer and the project's own authorizer folder, resolved once per app
+    (keyed by the app's settings mapping, as the prefetch is)."""
+    entry = _AUTHORIZER_FOLDERS.get(id(settings))
+    if entry is None or entry[0] is not settings:
+        value = settings.get(defaults.CONTEXT_AUTHORIZER_DIR)
+        own = str(value) if value not in (None, "") else defaults.AUTHORIZER_DIR
+        entry = (settings, (packaged.AUTHORIZER_DIR.resolve(), (root / own).resolve()))
+        _AUTHORIZER_FOLDERS[id(settings)] = entry
+    return entry[1]
 
 
 def modules_prefix(project: ProjectContext) -> str:

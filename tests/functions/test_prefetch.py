@@ -25,10 +25,46 @@ def test_results_computed_ahead_are_handed_over_and_an_unplanned_folder_is_compu
     ahead = prefetch.FolderPrefetch(planned, {"name": name})
     ahead.join()
     assert ahead.result("name", tmp_path / "b", lambda: "computed here") == "B"
-    assert ahead.result("name", tmp_path / "a" / ".." / "a", lambda: "computed here") == "A"  # resolved
     assert ahead.result("name", tmp_path / "c", lambda: "computed here") == "computed here"
     assert ahead.result("other", tmp_path / "a", lambda: "not a task") == "not a task"
+    # Never resolved in the caller: another spelling of a planned folder is computed there.
+    assert ahead.result("name", tmp_path / "a" / ".." / "a", lambda: "computed here") == "computed here"
     assert threads == ["cora-prefetch", "cora-prefetch"]
+
+
+def test_a_folder_is_resolved_in_the_thread_and_found_under_both_paths(tmp_path: Path) -> None:
+    real = tmp_path / "module-a" / "lambdas" / "get-items"
+    real.mkdir(parents=True)
+    link = tmp_path / "linked"
+    link.symlink_to(real, target_is_directory=True)
+    seen: list[Path] = []
+
+    def name(folder: Path) -> str:
+        seen.append(folder)
+        return folder.name
+
+    ahead = prefetch.FolderPrefetch([link], {"name": name})
+    assert ahead.result(prefetch.RESOLVED, link, lambda: Path("not planned")) == real.resolve()
+    assert ahead.result("name", link, lambda: "computed here") == "get-items"
+    assert ahead.result("name", real.resolve(), lambda: "computed here") == "get-items"
+    assert seen == [real.resolve()]  # the tasks get the resolved folder
+
+
+def test_a_folder_that_cannot_be_resolved_raises_there_and_its_tasks_run_in_the_caller(
+    tmp_path: Path,
+) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    try:
+        loop.resolve()
+    except RuntimeError:
+        pass
+    else:
+        pytest.skip("this Python resolves a symlink loop without an error")
+    ahead = prefetch.FolderPrefetch([loop], {"name": lambda folder: "ahead"})
+    with pytest.raises(RuntimeError):
+        ahead.result(prefetch.RESOLVED, loop, loop.resolve)
+    assert ahead.result("name", loop, lambda: "computed here") == "computed here"
 
 
 def test_an_exception_is_raised_to_the_caller_as_it_was_raised(tmp_path: Path) -> None:
