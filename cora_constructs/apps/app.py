@@ -30,6 +30,7 @@ from cora_constructs.compliance.aws_packs import acknowledge_org_exceptions
 from cora_constructs.compliance.plugin import CoraComplianceError, check_after_synth
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions import prefetch
+from cora_constructs.functions.packaging import checker_for
 from cora_constructs.functions.standard_lambda import folder_tasks, routes_of
 from cora_constructs.project import find_project_root
 from cora_constructs.routes.http_api import ApiRoutes
@@ -77,7 +78,11 @@ class StackApp:
         pattern = project.setting(defaults.CONTEXT_MODULES, defaults.MODULES_GLOB)
         lambdas = discover_module_lambdas(project.root, pattern)
         # Each folder's own checks run in a background thread while the stacks are built.
-        prefetch.start(project.settings, [item.source for item in lambdas], folder_tasks())
+        prefetch.start(
+            project.settings,
+            [item.source for item in lambdas],
+            folder_tasks(checker_for(project.settings, project.root)),
+        )
         declared = [route for item in lambdas for route in _declared_routes(item.source)]
         websocket = any(route.is_websocket for route in declared)
         self.api_stack = ApiStack(

@@ -357,6 +357,11 @@ class ImportChecker:
         return None
 
     # -- files -------------------------------------------------------------------------------
+    def parse_ahead(self, path: Path) -> None:
+        """Parse ``path``'s imports now (a prefetch thread's work), so that :meth:`check` finds
+        them parsed. Safe beside a running check: at worst a file is parsed twice."""
+        self._imports_of(path)
+
     def _imports_of(self, path: Path) -> list[_Import] | tuple[int, str]:
         """The imports of one file, or (line, why it cannot be read)."""
         cached = self._parsed.get(path)

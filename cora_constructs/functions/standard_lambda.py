@@ -45,6 +45,7 @@ from cora_constructs.stack import project_of
 from cora_runtime.routes import Route, RouteDocstringError, parse_file
 
 if TYPE_CHECKING:
+    from cora_constructs.functions.imports import ImportChecker
     from cora_constructs.layers.org_layer import OrgLayer
 
 _FORBIDDEN: dict[str, tuple[str, str]] = {
@@ -643,14 +644,19 @@ def routes_of(handler_file: Path) -> tuple[Route, ...]:
     return content_cache.cached_file("routes", handler_file, lambda path: tuple(parse_file(str(path))))
 
 
-def folder_tasks() -> dict[str, prefetch.Task]:
+def folder_tasks(checker: ImportChecker | None = None) -> dict[str, prefetch.Task]:
     """What a function folder's checks compute without Node, for :mod:`.prefetch`: its source
-    check (violations at the pending construct path), its asset digest, its description line."""
-    return {
+    check (violations at the pending construct path), its asset digest, its description line,
+    and, given the app's import checker, the parse of its handler's imports (kept in the
+    checker for the import check)."""
+    tasks: dict[str, prefetch.Task] = {
         "source": lambda folder: check_function_source(folder, _PENDING_PATH),
         "digest": source_digest,
         "description": lambda folder: _first_docstring_line(folder / defaults.HANDLER_FILE),
     }
+    if checker is not None:
+        tasks["imports"] = lambda folder: checker.parse_ahead(folder / defaults.HANDLER_FILE)
+    return tasks
 
 
 def _first_docstring_line(handler_file: Path) -> str | None:

@@ -82,3 +82,22 @@ def test_one_prefetch_per_app_settings_object(tmp_path: Path) -> None:
     prefetch.start(first, [tmp_path], {"name": lambda folder: "first"}).join()
     assert prefetch.result(first, "name", tmp_path, lambda: "none") == "first"
     assert prefetch.result(second, "name", tmp_path, lambda: "none") == "none"
+
+
+def test_the_handlers_imports_are_parsed_ahead_for_the_apps_import_checker(tmp_path: Path) -> None:
+    from cora_constructs.functions.imports import ImportChecker, ImportRoot
+    from cora_constructs.functions.standard_lambda import folder_tasks
+
+    folder = tmp_path / "get-items"
+    folder.mkdir()
+    (folder / "lambda_function.py").write_text('"""Get items."""\nimport json\nimport missing_pkg\n')
+    checker = ImportChecker(display_root=tmp_path)
+    ahead = prefetch.FolderPrefetch([folder], folder_tasks(checker))
+    ahead.join()
+    assert ahead.result("description", folder, lambda: "computed here") == "Get items."
+    assert ahead.result("imports", folder, lambda: "computed here") is None
+    # The check finds the parse made ahead and still reports what does not resolve.
+    (folder / "lambda_function.py").write_text("")  # a re-read would find no import at all
+    problems = checker.check(folder, [ImportRoot.function(folder, "get-items")])
+    assert [p.code for p in problems] == ["CORA-L9"]
+    assert "missing_pkg" in problems[0].message
