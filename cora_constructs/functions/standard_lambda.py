@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+import os
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -303,7 +304,7 @@ class StandardLambda(Construct):
             try:
                 code = function_code(
                     source_dir,
-                    cache_root_of(project.settings),
+                    _cache_root(project),
                     [org, *module_refs],
                     build=_bundling_required(self.stack),
                     wheelhouse=wheelhouse_of(project.settings),
@@ -426,17 +427,24 @@ def _require_wiring(function: StandardLambda) -> None:
 def _packaged_source(source_dir: Path, root: Path) -> str | None:
     """For code shipped in cora-constructs and installed (not a folder of the project): its path
     inside the distribution, e.g. ``cora_constructs/authorizer``; else None."""
-    if not source_dir.is_relative_to(packaged.PACKAGE_DIR):
+    if not _is_under(source_dir, packaged.PACKAGE_DIR):
         return None
-    if source_dir.is_relative_to(root) and not packaged.is_installed_path(source_dir):
+    if _is_under(source_dir, root) and not packaged.is_installed_path(source_dir):
         return None  # cora-constructs' own repository: a project folder like any other
     return source_dir.relative_to(packaged.PACKAGE_DIR.parent).as_posix()
 
 
 def _org_contents(org: LayerRef, project: ProjectContext, show: Callable[[Path], str]) -> LayerContents:
-    """The org layer for the import check: a package is added in the project's org layer folder."""
+    """The org layer for the import check: a package is added in the project's org layer folder
+    (made once per org layer reference of an app: every function of a stack shares it)."""
+    memo = _app_memo(project.settings)
+    kept = memo.get(("org contents", id(org)))
+    if kept is not None and kept[0] is org:
+        return kept[1]  # type: ignore[no-any-return]
     own = project.root / project.setting(defaults.CONTEXT_ORG_LAYER_DIR, defaults.ORG_LAYER_DIR)
-    return LayerContents(org.label, org.python_dir, show(own / "requirements.txt"), show(own))
+    contents = LayerContents(org.label, org.python_dir, show(own / "requirements.txt"), show(own))
+    memo[("org contents", id(org))] = (org, contents)
+    return contents
 
 
 def _contents(ref: LayerRef, show: Callable[[Path], str]) -> LayerContents:
@@ -568,7 +576,7 @@ def _check_app_separation(
                 "CoraStack(..., app_kind='stack') or CoraStack(..., app_kind='infra').",
             )
         ]
-    modules_root = modules_prefix(project)
+    modules_root = _modules_prefix(project)
     if app == defaults.APP_INFRA and modules_root and source.startswith(modules_root + "/"):
         return [
             Violation(
@@ -578,9 +586,8 @@ def _check_app_separation(
                 "code to the infra repo: build it in a CoraStack with app_kind='stack'.",
             )
         ]
-    if app == defaults.APP_STACK and any(
-        source_dir.is_relative_to(folder) for folder in _authorizer_folders(project.root, project.settings)
-    ):
+    authorizers = _authorizer_folders(project)
+    if app == defaults.APP_STACK and any(_is_under(source_dir, folder) for folder in authorizers):
         return [
             Violation(
                 "CORA-A2",
@@ -592,32 +599,55 @@ def _check_app_separation(
     return []
 
 
-_DEPENDENCY_FILES: dict[int, tuple[Mapping[str, object], list[str]]] = {}
+_PER_APP: dict[int, tuple[Mapping[str, object], dict[Hashable, Any]]] = {}
+
+
+def _app_memo(settings: Mapping[str, object]) -> dict[Hashable, Any]:
+    """What every function of one app would compute alike, kept once per app (keyed by the
+    app's settings mapping, which every stack of the app shares, as the prefetch is)."""
+    entry = _PER_APP.get(id(settings))
+    if entry is None or entry[0] is not settings:
+        entry = (settings, {})
+        _PER_APP[id(settings)] = entry
+    return entry[1]
 
 
 def _dependency_files(project: ProjectContext) -> list[str]:
-    """:func:`packaged.dependency_files` of the project, listed once per app (nine file
-    lookups that every function of an app using packaged code would repeat)."""
-    entry = _DEPENDENCY_FILES.get(id(project.settings))
-    if entry is None or entry[0] is not project.settings:
-        entry = (project.settings, packaged.dependency_files(project.root))
-        _DEPENDENCY_FILES[id(project.settings)] = entry
-    return list(entry[1])
+    """:func:`packaged.dependency_files` of the project, listed once per app."""
+    memo = _app_memo(project.settings)
+    if "dependency files" not in memo:
+        memo["dependency files"] = packaged.dependency_files(project.root)
+    return list(memo["dependency files"])
 
 
-_AUTHORIZER_FOLDERS: dict[int, tuple[Mapping[str, object], tuple[Path, ...]]] = {}
+def _authorizer_folders(project: ProjectContext) -> tuple[Path, ...]:
+    """The packaged authorizer and the project's own authorizer folder, resolved once per app."""
+    memo = _app_memo(project.settings)
+    if "authorizers" not in memo:
+        own = project.root / project.setting(defaults.CONTEXT_AUTHORIZER_DIR, defaults.AUTHORIZER_DIR)
+        memo["authorizers"] = (packaged.AUTHORIZER_DIR.resolve(), own.resolve())
+    return memo["authorizers"]  # type: ignore[no-any-return]
 
 
-def _authorizer_folders(root: Path, settings: Mapping[str, object]) -> tuple[Path, ...]:
-    """The packaged authorizer and the project's own authorizer folder, resolved once per app
-    (keyed by the app's settings mapping, as the prefetch is)."""
-    entry = _AUTHORIZER_FOLDERS.get(id(settings))
-    if entry is None or entry[0] is not settings:
-        value = settings.get(defaults.CONTEXT_AUTHORIZER_DIR)
-        own = str(value) if value not in (None, "") else defaults.AUTHORIZER_DIR
-        entry = (settings, (packaged.AUTHORIZER_DIR.resolve(), (root / own).resolve()))
-        _AUTHORIZER_FOLDERS[id(settings)] = entry
-    return entry[1]
+def _modules_prefix(project: ProjectContext) -> str:
+    memo = _app_memo(project.settings)
+    if "modules prefix" not in memo:
+        memo["modules prefix"] = modules_prefix(project)
+    return memo["modules prefix"]  # type: ignore[no-any-return]
+
+
+def _cache_root(project: ProjectContext) -> Path:
+    memo = _app_memo(project.settings)
+    if "cache root" not in memo:
+        memo["cache root"] = cache_root_of(project.settings)
+    return memo["cache root"]  # type: ignore[no-any-return]
+
+
+def _is_under(path: Path, folder: Path) -> bool:
+    """``path.is_relative_to(folder)`` for absolute, resolved paths, by their text (pathlib's
+    raises and catches an exception for every path outside)."""
+    text, prefix = str(path), str(folder)
+    return text == prefix or text.startswith(prefix.rstrip(os.sep) + os.sep)
 
 
 def modules_prefix(project: ProjectContext) -> str:
