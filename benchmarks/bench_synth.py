@@ -21,6 +21,9 @@ StandardLambda round, so each round pays what one ``cdk synth`` (a fresh process
 - ``--count-calls``: also build each variant once more while counting the jsii requests
   (round trips into Node), and report them per function, by kind and by target.
 - ``--profile FILE``: write a cProfile of one StandardLambda build at the largest size.
+- ``--function-kb N``: each function folder also holds N KiB of data (a JSON file), as real
+  functions carry vendored code: both variants hash and stage it (raw CDK in Node, StandardLambda
+  in Python, in its prefetch thread). Default: none (each folder holds its handler only).
 """
 
 from __future__ import annotations
@@ -245,8 +248,8 @@ def count_calls(build: Build, project: Path, outdir: Path) -> Calls:
     return calls
 
 
-def measure(size: int, rounds: int, work: Path, *, calls: bool) -> dict[str, Any]:
-    project = write_project(work / f"p{size}", size)
+def measure(size: int, rounds: int, work: Path, *, calls: bool, function_kb: int = 0) -> dict[str, Any]:
+    project = write_project(work / f"p{size}", size, function_kb=function_kb)
     walls: dict[str, list[float]] = {name: [] for name, _ in VARIANTS}
     cpus: dict[str, list[float]] = {name: [] for name, _ in VARIANTS}
     for round_ in range(rounds):
@@ -259,6 +262,7 @@ def measure(size: int, rounds: int, work: Path, *, calls: bool) -> dict[str, Any
     best_cpu = {name: min(values) for name, values in cpus.items()}
     result: dict[str, Any] = {
         "functions": size,
+        "function_kb": function_kb,
         "rounds": rounds,
         "best_s": best,
         "best_cpu_s": best_cpu,
@@ -326,9 +330,15 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print figures and ratios as JSON")
     parser.add_argument("--count-calls", action="store_true", help="count jsii requests per variant")
     parser.add_argument("--profile", type=Path, help="write a cProfile of one StandardLambda build here")
+    parser.add_argument(
+        "--function-kb", type=int, default=0, help="KiB of data in each function folder (default: none)"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cora-bench-synth-"))
-    results = [measure(size, args.rounds, work, calls=args.count_calls) for size in args.sizes]
+    results = [
+        measure(size, args.rounds, work, calls=args.count_calls, function_kb=args.function_kb)
+        for size in args.sizes
+    ]
     if args.profile:
         profile(max(args.sizes), work, args.profile)
     if args.json:

@@ -54,3 +54,15 @@ def test_jsii_round_trips_per_function_stay_few(tmp_path: Path) -> None:
 
 
 PER_FUNCTION = 25  # 24.5 measured with aws-cdk-lib 2.275 (41 before issue 18, 30.5 before its second pass)
+
+
+def test_synthetic_function_data_is_json_of_the_asked_size_and_unique(tmp_path: Path) -> None:
+    import json
+
+    project = write_project(tmp_path / "project", functions=3, per_module=2, function_kb=8)
+    files = sorted(project.glob("packages/*/backend/lambdas/*/reference_data.json"))
+    assert len(files) == 3
+    assert all(8 * 1024 <= f.stat().st_size < 8 * 1024 + 100 for f in files)
+    assert len({f.read_text() for f in files}) == 3  # every asset hash differs
+    assert all(isinstance(json.loads(f.read_text()), list) for f in files)
+    assert not list(write_project(tmp_path / "bare", functions=1).glob("**/reference_data.json"))
