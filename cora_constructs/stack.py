@@ -11,6 +11,7 @@ from constructs import Construct
 
 from cora_constructs import defaults
 from cora_constructs.errors import CoraValidationError
+from cora_constructs.kept import kept, kept_of
 from cora_constructs.project import APP_KIND_CONTEXT, ProjectContext
 
 SYNTHESIZED_APPS_METADATA = "cora:synthesized-apps"
@@ -27,23 +28,19 @@ def record_synthesized_apps(stacks: Iterable[cdk.Stack], apps: Iterable[str]) ->
         node.add_metadata(SYNTHESIZED_APPS_METADATA, value)
 
 
-_APP_CONTEXTS: dict[int, tuple[Construct, ProjectContext]] = {}
+_PROJECT = "project context"
 
 
 def _app_context(scope: Construct) -> ProjectContext:
     """The project context of ``scope``, read once per ``cdk.App`` (each read is a jsii round trip)."""
     if not isinstance(scope, cdk.App):
         return ProjectContext.of(scope)
-    cached = _APP_CONTEXTS.get(id(scope))
-    if cached is None or cached[0] is not scope:
-        cached = (scope, ProjectContext.of(scope))
-        _APP_CONTEXTS[id(scope)] = cached
-    return cached[1]
+    return kept(scope, _PROJECT, lambda: ProjectContext.of(scope))
 
 
 def remember_app_context(app: cdk.App, context: Mapping[str, Any]) -> None:
     """The app's project, from the context its caller already read (saves reading it again)."""
-    _APP_CONTEXTS[id(app)] = (app, ProjectContext.from_context(context))
+    kept_of(app)[_PROJECT] = ProjectContext.from_context(context)
 
 
 def project_of(scope: Construct) -> ProjectContext:

@@ -38,6 +38,7 @@ from constructs import Construct
 
 from cora_constructs import defaults
 from cora_constructs.errors import CoraValidationError
+from cora_constructs.kept import kept
 from cora_constructs.project import ProjectContext
 
 TRACING_OFF_METADATA = "cora:tracingOff"
@@ -160,7 +161,6 @@ def observability(
 
 
 XRAY_POLICY_ID = "CoraXRayWrite"
-_XRAY_POLICIES: dict[int, tuple[cdk.Stack, iam.ManagedPolicy]] = {}
 
 
 def xray_write_policy(stack: cdk.Stack) -> iam.ManagedPolicy:
@@ -169,23 +169,22 @@ def xray_write_policy(stack: cdk.Stack) -> iam.ManagedPolicy:
     ``AWSXRayDaemonWriteAccess``). Every least-privilege role of the stack with tracing active
     carries it; made on first use, once per stack (three jsii calls instead of four per role
     to acknowledge the wildcard on each)."""
-    entry = _XRAY_POLICIES.get(id(stack))
-    if entry is None or entry[0] is not stack:
+
+    def made() -> iam.ManagedPolicy:
         document = iam.PolicyDocument.from_json(
             {
                 "Version": "2012-10-17",
                 "Statement": [{"Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": "*"}],
             }
         )
-        policy = iam.ManagedPolicy(
+        return iam.ManagedPolicy(
             stack,
             XRAY_POLICY_ID,
             description="X-Ray write actions (no resource-level permissions) for the stack's StandardLambdas",
             document=document,
         )
-        entry = (stack, policy)
-        _XRAY_POLICIES[id(stack)] = entry
-    return entry[1]
+
+    return kept(stack, XRAY_POLICY_ID, made)
 
 
 def observed_of(function: Construct) -> Observed | None:

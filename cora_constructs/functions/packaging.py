@@ -24,6 +24,7 @@ from cora_constructs.dependencies.layer_ref import LayerRef, lower_layers
 from cora_constructs.errors import Violation
 from cora_constructs.functions.dependencies import FunctionDependencies, function_dependencies
 from cora_constructs.functions.imports import ImportChecker, ImportRoot
+from cora_constructs.kept import kept
 
 ASSET_EXCLUDES = ("__pycache__", "*.pyc", ".pytest_cache", "tests")
 _FINGERPRINT_VERSION = "cora-source-1"
@@ -132,17 +133,10 @@ class LayerContents:
     shown: str = ""
 
 
-_CHECKERS: dict[int, tuple[Mapping[str, object], ImportChecker]] = {}
-
-
 def checker_for(app_settings: Mapping[str, object], project_root: Path) -> ImportChecker:
     """One checker per app (it caches folder listings and parsed files), keyed by the app's
     settings object, which every stack of one app shares."""
-    entry = _CHECKERS.get(id(app_settings))
-    if entry is None or entry[0] is not app_settings:
-        entry = (app_settings, ImportChecker(display_root=project_root))
-        _CHECKERS[id(app_settings)] = entry
-    return entry[1]
+    return kept(app_settings, "import checker", lambda: ImportChecker(display_root=project_root))
 
 
 def import_problems(

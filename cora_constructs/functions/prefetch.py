@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+
+from cora_constructs.kept import kept_of
 
 T = TypeVar("T")
 Task = Callable[[Path], object]
@@ -89,20 +91,20 @@ class FolderPrefetch:
         self._thread.join()
 
 
-_PREFETCHES: dict[int, tuple[Hashable | Mapping[str, Any], FolderPrefetch]] = {}
+_KEY = "folder prefetch"
 
 
 def start(app_key: Mapping[str, Any], folders: Iterable[Path], tasks: Mapping[str, Task]) -> FolderPrefetch:
     """Start the prefetch of ``folders`` for the app whose settings mapping is ``app_key``."""
     prefetch = FolderPrefetch(folders, tasks)
-    _PREFETCHES[id(app_key)] = (app_key, prefetch)
+    kept_of(app_key)[_KEY] = prefetch
     return prefetch
 
 
 def of(app_key: Mapping[str, Any]) -> FolderPrefetch | None:
     """The prefetch started for this app, if any."""
-    entry = _PREFETCHES.get(id(app_key))
-    return entry[1] if entry is not None and entry[0] is app_key else None
+    found = kept_of(app_key).get(_KEY)
+    return found if isinstance(found, FolderPrefetch) else None
 
 
 def result(app_key: Mapping[str, Any], name: str, folder: Path, compute: Callable[[], T]) -> T:

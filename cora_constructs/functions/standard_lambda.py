@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +41,7 @@ from cora_constructs.functions.packaging import (
     source_digest,
 )
 from cora_constructs.functions.source_check import check_function_source
+from cora_constructs.kept import kept
 from cora_constructs.project import ProjectContext
 from cora_constructs.stack import project_of
 from cora_runtime.routes import Route, RouteDocstringError, parse_file
@@ -304,7 +305,7 @@ class StandardLambda(Construct):
             try:
                 code = function_code(
                     source_dir,
-                    _cache_root(project),
+                    kept(project.settings, "layer cache root", lambda: cache_root_of(project.settings)),
                     [org, *module_refs],
                     build=_bundling_required(self.stack),
                     wheelhouse=wheelhouse_of(project.settings),
@@ -409,19 +410,17 @@ class _RoutesWired:
         ]
 
 
-_WIRING_CHECKS: dict[int, tuple[Construct, _RoutesWired]] = {}
-
-
 def _require_wiring(function: StandardLambda) -> None:
     """Register ``function`` with one wiring validation: its app's (a CoraStack knows the app or
     stage it was made in, so one jsii object and one callback serve every stack), else its stack's."""
     scope: Construct = getattr(function.stack, "stage", None) or function.stack
-    entry = _WIRING_CHECKS.get(id(scope))
-    if entry is None or entry[0] is not scope:
-        entry = (scope, _RoutesWired())
-        _WIRING_CHECKS[id(scope)] = entry
-        scope.node.add_validation(entry[1])
-    entry[1].functions.append(function)
+
+    def registered() -> _RoutesWired:
+        check = _RoutesWired()
+        scope.node.add_validation(check)
+        return check
+
+    kept(scope, "routes wired", registered).functions.append(function)
 
 
 def _packaged_source(source_dir: Path, root: Path) -> str | None:
@@ -437,14 +436,12 @@ def _packaged_source(source_dir: Path, root: Path) -> str | None:
 def _org_contents(org: LayerRef, project: ProjectContext, show: Callable[[Path], str]) -> LayerContents:
     """The org layer for the import check: a package is added in the project's org layer folder
     (made once per org layer reference of an app: every function of a stack shares it)."""
-    memo = _app_memo(project.settings)
-    kept = memo.get(("org contents", id(org)))
-    if kept is not None and kept[0] is org:
-        return kept[1]  # type: ignore[no-any-return]
     own = project.root / project.setting(defaults.CONTEXT_ORG_LAYER_DIR, defaults.ORG_LAYER_DIR)
-    contents = LayerContents(org.label, org.python_dir, show(own / "requirements.txt"), show(own))
-    memo[("org contents", id(org))] = (org, contents)
-    return contents
+    return kept(
+        org,
+        "import check contents",
+        lambda: LayerContents(org.label, org.python_dir, show(own / "requirements.txt"), show(own)),
+    )
 
 
 def _contents(ref: LayerRef, show: Callable[[Path], str]) -> LayerContents:
@@ -466,45 +463,24 @@ def _layer_ref(layer: Any) -> LayerRef:
     return LayerRef(layer, LayerWatch(), label="a layer built outside cora-constructs")
 
 
-_OVERLAPS_SEEN: dict[int, tuple[cdk.Stack, set[tuple[Path, Path]]]] = {}
-
-
 def _overlaps_seen(stack: cdk.Stack) -> set[tuple[Path, Path]]:
     """The layer pairs a stack's functions already checked (so a pair is reported once)."""
-    entry = _OVERLAPS_SEEN.get(id(stack))
-    if entry is None or entry[0] is not stack:
-        entry = (stack, set())
-        _OVERLAPS_SEEN[id(stack)] = entry
-    return entry[1]
+    return kept(stack, "layer overlaps seen", set)
 
 
 _PENDING_PATH = "\0construct-path\0"
 
 
-_BUNDLING: dict[int, tuple[cdk.Stack, bool]] = {}
-
-
 def _bundling_required(stack: cdk.Stack) -> bool:
     """Whether ``stack`` is bundled in this synth, read once per stack (a jsii round trip)."""
-    entry = _BUNDLING.get(id(stack))
-    if entry is None or entry[0] is not stack:
-        entry = (stack, stack.bundling_required)
-        _BUNDLING[id(stack)] = entry
-    return entry[1]
-
-
-_VERSION_DESCRIPTIONS: dict[int, tuple[LayerRef, str]] = {}
+    return kept(stack, "bundling required", lambda: stack.bundling_required)
 
 
 def _version_description(org: LayerRef) -> str:
     """``org layer <layer version ARN>``, as a token: built once per org layer reference (one
-    per stack), since every function of the stack names the same layer."""
-    entry = _VERSION_DESCRIPTIONS.get(id(org))
-    if entry is None or entry[0] is not org:
-        # A string holding a token renders as the same Fn::Join that Fn.join would build.
-        entry = (org, "org layer " + org.arn)
-        _VERSION_DESCRIPTIONS[id(org)] = entry
-    return entry[1]
+    per stack), since every function of the stack names the same layer. A string holding a
+    token renders as the same Fn::Join that Fn.join would build."""
+    return kept(org, "version description", lambda: "org layer " + org.arn)
 
 
 # Each jsii static lookup is a round trip to Node: the constants are fetched once.
@@ -576,7 +552,7 @@ def _check_app_separation(
                 "CoraStack(..., app_kind='stack') or CoraStack(..., app_kind='infra').",
             )
         ]
-    modules_root = _modules_prefix(project)
+    modules_root = kept(project.settings, "modules prefix", lambda: modules_prefix(project))
     if app == defaults.APP_INFRA and modules_root and source.startswith(modules_root + "/"):
         return [
             Violation(
@@ -599,48 +575,19 @@ def _check_app_separation(
     return []
 
 
-_PER_APP: dict[int, tuple[Mapping[str, object], dict[Hashable, Any]]] = {}
-
-
-def _app_memo(settings: Mapping[str, object]) -> dict[Hashable, Any]:
-    """What every function of one app would compute alike, kept once per app (keyed by the
-    app's settings mapping, which every stack of the app shares, as the prefetch is)."""
-    entry = _PER_APP.get(id(settings))
-    if entry is None or entry[0] is not settings:
-        entry = (settings, {})
-        _PER_APP[id(settings)] = entry
-    return entry[1]
-
-
 def _dependency_files(project: ProjectContext) -> list[str]:
     """:func:`packaged.dependency_files` of the project, listed once per app."""
-    memo = _app_memo(project.settings)
-    if "dependency files" not in memo:
-        memo["dependency files"] = packaged.dependency_files(project.root)
-    return list(memo["dependency files"])
+    return list(kept(project.settings, "dependency files", lambda: packaged.dependency_files(project.root)))
 
 
 def _authorizer_folders(project: ProjectContext) -> tuple[Path, ...]:
     """The packaged authorizer and the project's own authorizer folder, resolved once per app."""
-    memo = _app_memo(project.settings)
-    if "authorizers" not in memo:
+
+    def resolved() -> tuple[Path, ...]:
         own = project.root / project.setting(defaults.CONTEXT_AUTHORIZER_DIR, defaults.AUTHORIZER_DIR)
-        memo["authorizers"] = (packaged.AUTHORIZER_DIR.resolve(), own.resolve())
-    return memo["authorizers"]  # type: ignore[no-any-return]
+        return (packaged.AUTHORIZER_DIR.resolve(), own.resolve())
 
-
-def _modules_prefix(project: ProjectContext) -> str:
-    memo = _app_memo(project.settings)
-    if "modules prefix" not in memo:
-        memo["modules prefix"] = modules_prefix(project)
-    return memo["modules prefix"]  # type: ignore[no-any-return]
-
-
-def _cache_root(project: ProjectContext) -> Path:
-    memo = _app_memo(project.settings)
-    if "cache root" not in memo:
-        memo["cache root"] = cache_root_of(project.settings)
-    return memo["cache root"]  # type: ignore[no-any-return]
+    return kept(project.settings, "authorizer folders", resolved)
 
 
 def _is_under(path: Path, folder: Path) -> bool:

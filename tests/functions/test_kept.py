@@ -1,10 +1,11 @@
-"""StandardLambda's per-app memo and path test (pure Python, no synth)."""
+"""Answers kept per object of a synth, and StandardLambda's path test (pure Python, no synth)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from cora_constructs.functions.standard_lambda import _app_memo, _is_under
+from cora_constructs.functions.standard_lambda import _is_under
+from cora_constructs.kept import kept, kept_of
 
 
 def test_is_under_matches_pathlib_on_resolved_paths() -> None:
@@ -21,9 +22,19 @@ def test_is_under_matches_pathlib_on_resolved_paths() -> None:
     assert _is_under(Path("/work/project/x"), Path("/"))
 
 
-def test_one_memo_per_app_settings_object() -> None:
+def test_answers_are_kept_per_object_by_identity_not_equality() -> None:
     first: dict[str, object] = {"cora:project": "a"}
     second: dict[str, object] = {"cora:project": "a"}  # equal, but another app's
-    _app_memo(first)["key"] = 1
-    assert _app_memo(first) == {"key": 1}
-    assert _app_memo(second) == {}
+    made: list[str] = []
+
+    def make(name: str) -> str:
+        made.append(name)
+        return name
+
+    assert kept(first, "answer", lambda: make("first")) == "first"
+    assert kept(first, "answer", lambda: make("again")) == "first"
+    assert kept(second, "answer", lambda: make("second")) == "second"
+    assert made == ["first", "second"]
+    kept_of(first)["set"] = 1
+    assert kept_of(first) == {"answer": "first", "set": 1}
+    assert "set" not in kept_of(second)
