@@ -170,12 +170,12 @@ class StandardLambda(Construct):
         source_dir = prefetch.result(project.settings, prefetch.RESOLVED, given, given.resolve)
         forbidden = {k: v for k, v in function_options.items() if k not in passthrough_options()}
         options = {k: v for k, v in function_options.items() if k in passthrough_options()}
+        self.packaged_source = _packaged_source(source_dir, project.root)
         org, relative, routes, code, stacked, parts, digest = self._validate(
             project, source_dir, org_layer, forbidden, layers
         )
 
         self.source = relative
-        self.packaged_source = _packaged_source(source_dir, project.root)
         self.module = module or _module_of(relative)
         self.lambda_name = source_dir.name
         self.app = project.app or ""
@@ -276,9 +276,8 @@ class StandardLambda(Construct):
         problems += prefetch.result(
             project.settings, "source", source_dir, lambda: check_function_source(source_dir, path)
         )
-        packaged_source = _packaged_source(source_dir, project.root)
-        if packaged_source is not None:
-            relative = packaged_source
+        if self.packaged_source is not None:
+            relative = self.packaged_source
         else:
             try:
                 relative = project.relative(source_dir, path, resolved=True)
