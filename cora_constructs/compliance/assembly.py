@@ -192,8 +192,11 @@ class ResourceView:
         return None if resource is None else ResourceView(self.assembly, self.stack, logical_id, resource)
 
 
-def load_assembly(cdk_out: Path, project_root: Path | None = None) -> AssemblyView:
-    """Every stack of the assembly in ``cdk_out`` (nested stage assemblies included).
+def load_assembly(
+    cdk_out: Path, project_root: Path | None = None, extra_metadata: MetadataEntries | None = None
+) -> AssemblyView:
+    """Every stack of the assembly in ``cdk_out`` (nested stage assemblies included);
+    ``extra_metadata``: construct metadata the assembly does not hold (the app's own).
 
     Raises CloudAssemblyError when it has no manifest, or when a manifest or template cannot be
     read: a check that skipped a stack would pass for the wrong reason.
@@ -218,7 +221,7 @@ def load_assembly(cdk_out: Path, project_root: Path | None = None) -> AssemblyVi
         pending.extend(nested)
     if problems:
         raise CloudAssemblyError(problems)
-    return AssemblyView(cdk_out, stacks, project_root)
+    return AssemblyView(cdk_out, stacks, project_root, dict(extra_metadata or {}))
 
 
 def load_templates(

@@ -61,14 +61,19 @@ class ComplianceReport:
 
 
 def check_assembly(
-    cdk_out: Path, project_root: Path | None = None, rules: Sequence[Rule] = RULES
+    cdk_out: Path,
+    project_root: Path | None = None,
+    rules: Sequence[Rule] = RULES,
+    *,
+    extra_metadata: MetadataEntries | None = None,
 ) -> ComplianceReport:
-    """Check every stack of the cloud assembly in ``cdk_out``.
+    """Check every stack of the cloud assembly in ``cdk_out``; ``extra_metadata`` adds construct
+    metadata the assembly does not hold (acknowledgements made on the app itself).
 
     Raises CloudAssemblyError when the assembly cannot be read.
     """
     with collector_paused():
-        return run(load_assembly(cdk_out, project_root), rules)
+        return run(load_assembly(cdk_out, project_root, extra_metadata), rules)
 
 
 def check_templates(

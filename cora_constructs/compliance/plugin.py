@@ -15,7 +15,6 @@ module of the pack that imports aws_cdk: the engine reads plain JSON.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,8 +26,7 @@ import jsii
 from cora_constructs import __version__
 from cora_constructs.assembly.errors import CloudAssemblyError
 from cora_constructs.compliance.acknowledgements import ACKNOWLEDGED_RULES, PLUGIN_NAMESPACE
-from cora_constructs.compliance.assembly import load_assembly
-from cora_constructs.compliance.engine import ComplianceReport, check_templates, collector_paused, run
+from cora_constructs.compliance.engine import ComplianceReport, check_assembly, check_templates
 from cora_constructs.compliance.model import Finding, Status
 from cora_constructs.compliance.report import write_report_files
 from cora_constructs.compliance.rules import RULES
@@ -207,7 +205,4 @@ def check_assembly_of(cdk_out: Path, project_root: Path | None, app: Any) -> Com
     writes no app-level metadata to the assembly). Raises CloudAssemblyError when the assembly
     cannot be read."""
     root = project_root if project_root is not None else CoraChecks()._root(app)
-    with collector_paused():
-        assembly = load_assembly(cdk_out, root)
-        extra = {**assembly.extra_metadata, **_app_metadata(app)}
-        return run(dataclasses.replace(assembly, extra_metadata=extra))
+    return check_assembly(cdk_out, root, extra_metadata=_app_metadata(app))
