@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Self, TypeVar, cast
 
 from cora_constructs.assembly.errors import CloudAssemblyError
 from cora_constructs.assembly.reader import (
@@ -29,8 +29,26 @@ MetadataEntries = Mapping[str, Sequence[Mapping[str, object]]]
 T = TypeVar("T")
 
 
+class _Derives:
+    """A view that keeps what the rules derive from it: the template never changes under a check.
+
+    ``memo(derive)`` is ``derive(self)``, computed once per view: on a stack, an index a rule
+    builds from the template instead of scanning every resource for each resource it checks; on
+    a resource, e.g. where the function's code comes from, which three rules read."""
+
+    def memo(self, derive: Callable[[Self], T]) -> T:
+        memo = self._memo
+        if derive not in memo:
+            memo[derive] = derive(self)
+        return cast(T, memo[derive])
+
+    @cached_property
+    def _memo(self) -> dict[Callable[[Self], object], object]:
+        return {}
+
+
 @dataclass(frozen=True)
-class StackView:
+class StackView(_Derives):
     """One stack: its template and what the assembly says about its constructs.
 
     ``construct_metadata`` maps construct paths (``Stack/Fn``, no leading slash) to the metadata
@@ -98,18 +116,6 @@ class StackView:
         once)."""
         return list(self._by_type.get(kind, ()))
 
-    def memo(self, derive: Callable[[StackView], T]) -> T:
-        """``derive(self)``, computed once per stack: an index a rule builds from the template
-        (which no rule changes) instead of scanning every resource for each resource it checks."""
-        memo = self._memo
-        if derive not in memo:
-            memo[derive] = derive(self)
-        return cast(T, memo[derive])
-
-    @cached_property
-    def _memo(self) -> dict[Callable[[StackView], object], object]:
-        return {}
-
     def metadata_types(self, path: str) -> set[str]:
         """The metadata entry types CDK recorded on one construct path."""
         return {str(entry.get("type")) for entry in self.construct_metadata.get(path, ())}
@@ -138,7 +144,7 @@ class AssemblyView:
 
 
 @dataclass(frozen=True)
-class ResourceView:
+class ResourceView(_Derives):
     """One resource of one stack, with everything a rule may look at."""
 
     assembly: AssemblyView
@@ -170,18 +176,6 @@ class ResourceView:
     def has_cora(self) -> bool:
         """Whether the resource carries the ``cora:*`` intent of a StandardLambda."""
         return any(key.startswith("cora:") for key in self.metadata)
-
-    def memo(self, derive: Callable[[ResourceView], T]) -> T:
-        """``derive(self)``, computed once per view (e.g. where the function's code comes from,
-        which three rules read)."""
-        memo = self._memo
-        if derive not in memo:
-            memo[derive] = derive(self)
-        return cast(T, memo[derive])
-
-    @cached_property
-    def _memo(self) -> dict[Callable[[ResourceView], object], object]:
-        return {}
 
     def cora(self, key: str) -> object:
         return self.metadata.get(f"cora:{key}")
