@@ -22,7 +22,6 @@ TOO_MANY_LAYERS = "CORA-L14"
 TOO_LARGE = "CORA-L15"
 SIZE_FILE = "cora-size.json"
 SIZE_METADATA = "cora:size"
-_SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".pytest_cache", "tests"})
 
 
 def folder_bytes(root: Path, *, skip_dirs: frozenset[str] = frozenset({"__pycache__"})) -> int:
@@ -33,18 +32,6 @@ def folder_bytes(root: Path, *, skip_dirs: frozenset[str] = frozenset({"__pycach
         for name in filenames:
             path = Path(dirpath, name)
             if not path.is_symlink():
-                total += path.stat().st_size
-    return total
-
-
-def code_bytes(source_dir: Path) -> int:
-    """A function folder's unzipped size, without what its asset excludes (tests, caches, .pyc)."""
-    total = 0
-    for dirpath, dirnames, filenames in os.walk(source_dir, followlinks=False):
-        dirnames[:] = [d for d in dirnames if d not in _SKIPPED_DIRS]
-        for name in filenames:
-            path = Path(dirpath, name)
-            if not name.endswith(".pyc") and not path.is_symlink():
                 total += path.stat().st_size
     return total
 
