@@ -133,17 +133,14 @@ def observability(
         statement = {"Effect": "Allow", "Action": list(LOG_ACTIONS), "Resource": log_group.log_group_arn}
         # One jsii call for the document (PolicyStatement objects cost one each, and more).
         document = iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": [statement]})
-        extra: dict[str, Any] = {}
-        if active:
-            xray_policy = xray_write_policy(stack)
-            extra["managed_policies"] = [xray_policy]
+        xray_policy = xray_write_policy(stack) if active else None
         role = iam.Role(
             scope,
             "ServiceRole",
             assumed_by=_lambda_principal(),
             description="Least privilege: writes its function's log group (and X-Ray traces)",
             inline_policies={"cora-observability": document},
-            **extra,
+            managed_policies=[xray_policy] if xray_policy is not None else None,
         )
         options["role"] = role
     trace_through_cfn = active and role is not None
