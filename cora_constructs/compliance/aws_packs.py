@@ -44,6 +44,7 @@ from constructs import IConstruct, Node
 
 from cora_constructs.functions.observability import observed_of
 from cora_constructs.functions.standard_lambda import StandardLambda
+from cora_constructs.jsii_checks import library_calls
 from cora_constructs.routes.http_api import _route_id
 
 RUNTIME_REASON = (
@@ -115,8 +116,13 @@ def acknowledge_org_exceptions(
     A few jsii calls per function: the acknowledgements of one construct are made in one call,
     on the construct nodes the StandardLambda already holds.
     """
+    with library_calls():  # the library's own values: jsii's type check skipped (jsii_checks)
+        _acknowledge_each([*((f, False) for f in functions), *((a, True) for a in authorizers)])
+
+
+def _acknowledge_each(functions: list[tuple[StandardLambda, bool]]) -> None:
     xray_policies: set[int] = set()
-    for function, is_authorizer in [*((f, False) for f in functions), *((a, True) for a in authorizers)]:
+    for function, is_authorizer in functions:
         acknowledge_node(function.function_node, function_exceptions(function, authorizer=is_authorizer))
         observed = observed_of(function)
         policy = observed.xray_policy if observed is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,7 @@ from cora_constructs.functions.packaging import (
     source_digest,
 )
 from cora_constructs.functions.source_check import check_function_source
+from cora_constructs.jsii_checks import library_calls, team_calls
 from cora_constructs.kept import kept
 from cora_constructs.project import ProjectContext
 from cora_constructs.stack import project_of
@@ -164,7 +166,36 @@ class StandardLambda(Construct):
         # project as a plain Python attribute, and the construct path is looked up only when
         # there is an error to report.
         self.stack = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(self)
+        _check_argument_types(construct_id, environment, memory_size, timeout, description)
+        # jsii re-checks every argument's type in Python before each call into Node (0.85 ms per
+        # Function): the library's own values skip it; a team's options are checked (jsii_checks).
+        with library_calls():
+            self._build(
+                source,
+                org_layer,
+                module,
+                layers,
+                environment,
+                memory_size,
+                timeout,
+                description,
+                function_options,
+            )
+
+    def _build(
+        self,
+        source: str | Path,
+        org_layer: OrgLayer | OrgLayerRef | None,
+        module: str | None,
+        layers: Sequence[lambda_.ILayerVersion | Any],
+        environment: Mapping[str, str] | None,
+        memory_size: int,
+        timeout: cdk.Duration | None,
+        description: str | None,
+        function_options: dict[str, Any],
+    ) -> None:
         project = project_of(self.stack)
+        team_options = any(name in passthrough_options() for name in function_options)
         function_options, observed = observability(self, function_options, project, self.stack)
         given = Path(source) if Path(source).is_absolute() else project.root / source
         source_dir = prefetch.result(project.settings, prefetch.RESOLVED, given, given.resolve)
@@ -190,44 +221,46 @@ class StandardLambda(Construct):
         self.function_name = naming.function_name(
             project.project, project.environment, self.module, self.lambda_name
         )
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            function_name=self.function_name,
-            runtime=_runtime(),
-            architecture=_architecture(),
-            handler=defaults.HANDLER,
-            # The hash of the folder's contents, computed in Python in the walk that measures it:
-            # CDK does not walk the folder again, and the code-hash tag needs no round trip.
-            code=lambda_.Code.from_asset(
-                str(code.folder),
-                exclude=list(ASSET_EXCLUDES),
-                follow_symlinks=_never_follow(),
-                asset_hash=digest.fingerprint,
-                asset_hash_type=_custom_hash(),
-            ),
-            layers=[ref.layer_version for ref in stacked],
-            environment=dict(environment or {}),
-            memory_size=memory_size,
-            timeout=timeout or _default_timeout(),
-            description=description
-            or prefetch.result(
-                project.settings,
-                "description",
-                source_dir,
-                lambda: _first_docstring_line(source_dir / defaults.HANDLER_FILE),
+        # A team's passthrough options are its own values: those calls keep jsii's check.
+        with team_calls() if team_options else nullcontext():
+            self.function = lambda_.Function(
+                self,
+                "Function",
+                function_name=self.function_name,
+                runtime=_runtime(),
+                architecture=_architecture(),
+                handler=defaults.HANDLER,
+                # The hash of the folder's contents, computed in Python in the walk that measures it:
+                # CDK does not walk the folder again, and the code-hash tag needs no round trip.
+                code=lambda_.Code.from_asset(
+                    str(code.folder),
+                    exclude=list(ASSET_EXCLUDES),
+                    follow_symlinks=_never_follow(),
+                    asset_hash=digest.fingerprint,
+                    asset_hash_type=_custom_hash(),
+                ),
+                layers=[ref.layer_version for ref in stacked],
+                environment=dict(environment or {}),
+                memory_size=memory_size,
+                timeout=timeout or _default_timeout(),
+                description=description
+                or prefetch.result(
+                    project.settings,
+                    "description",
+                    source_dir,
+                    lambda: _first_docstring_line(source_dir / defaults.HANDLER_FILE),
+                )
+                or self.function_name,
+                current_version_options=lambda_.VersionOptions(
+                    removal_policy=cdk.RemovalPolicy.RETAIN,
+                    # The stack app resolves the org layer from SSM at deploy time, so a new layer
+                    # never changes the template or CDK's version hash. Naming the layer ARN in the
+                    # version's description does: a Version is immutable, so a new ARN replaces it
+                    # and publishes a new version on the new layer, and `live` moves to it.
+                    description=_version_description(org),
+                ),
+                **options,
             )
-            or self.function_name,
-            current_version_options=lambda_.VersionOptions(
-                removal_policy=cdk.RemovalPolicy.RETAIN,
-                # The stack app resolves the org layer from SSM at deploy time, so a new layer
-                # never changes the template or CDK's version hash. Naming the layer ARN in the
-                # version's description does: a Version is immutable, so a new ARN replaces it
-                # and publishes a new version on the new layer, and `live` moves to it.
-                description=_version_description(org),
-            ),
-            **options,
-        )
         # The function's construct node and its CfnFunction, fetched once and kept: every later
         # write (layer order, tracing, metadata, tag, acknowledgements) starts from them.
         self.function_node = self.function.node
@@ -388,6 +421,43 @@ class StandardLambda(Construct):
 
 
 CODE_HASH_TAG = "cora:code-hash"
+
+
+def _check_argument_types(
+    construct_id: str,
+    environment: object,
+    memory_size: object,
+    timeout: object,
+    description: object,
+) -> None:
+    """The types of the values a team passes by name, checked here (jsii's own check is skipped
+    for the library's calls): a TypeError naming the StandardLambda and the argument."""
+    problems = []
+    if environment is not None and not (
+        isinstance(environment, Mapping)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in environment.items())
+    ):
+        bad = (
+            [f"{k!r}: {type(v).__name__}" for k, v in environment.items() if not isinstance(v, str)]
+            if isinstance(environment, Mapping)
+            else []
+        )
+        problems.append(
+            "environment must map names to strings (str(...) a number; a token is a str already)"
+            + (f", got {', '.join(bad)}" if bad else f", got {type(environment).__name__}")
+        )
+    if isinstance(memory_size, bool) or not isinstance(memory_size, int | float):
+        problems.append(
+            f"memory_size must be a number of MiB, got {type(memory_size).__name__} {memory_size!r}"
+        )
+    if timeout is not None and not isinstance(timeout, cdk.Duration):
+        problems.append(
+            f"timeout must be a cdk.Duration (e.g. cdk.Duration.seconds(10)), got {type(timeout).__name__}"
+        )
+    if description is not None and not isinstance(description, str):
+        problems.append(f"description must be a str, got {type(description).__name__}")
+    if problems:
+        raise TypeError(f"StandardLambda {construct_id!r}: " + "; ".join(problems))
 
 
 @jsii.implements(IValidation)

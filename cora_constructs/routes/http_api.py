@@ -22,6 +22,7 @@ from cora_constructs import defaults
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions.observability import context_number, log_retention
 from cora_constructs.functions.standard_lambda import StandardLambda
+from cora_constructs.jsii_checks import library_calls, team_calls
 from cora_constructs.project import ProjectContext
 from cora_constructs.stack import project_of
 from cora_runtime.routes import DEFAULT_AUTH, PUBLIC, Route
@@ -184,6 +185,12 @@ class ApiRoutes:
         function.wired = True
         if not function.routes:
             return []
+        # The library's own values: jsii's type check skipped (a team's authorizer factory runs
+        # checked, in _authorizer).
+        with library_calls():
+            return self._wire(function)
+
+    def _wire(self, function: StandardLambda) -> list[Any]:
         api, org_authorizer = self._api_in(function.stack)
         integration = integrations.HttpLambdaIntegration(
             "Integration",
@@ -250,7 +257,8 @@ class ApiRoutes:
         if route.auth == DEFAULT_AUTH:
             return org
         factory = self.authorizers.get(route.auth) or BUILTIN_AUTHORIZERS[route.auth]
-        return factory(scope)
+        with team_calls():
+            return factory(scope)
 
     def _api_in(self, stack: cdk.Stack) -> tuple[apigw.IHttpApi, apigw.IHttpRouteAuthorizer]:
         # Keyed by the Python object (jsii hands back the same one): no round trip to Node.

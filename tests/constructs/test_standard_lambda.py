@@ -321,3 +321,51 @@ def test_a_function_with_many_routes_gets_one_api_gateway_permission(project: Pa
     assert ":execute-api:" in source_arn
     assert source_arn[-1] == "/*/*/*"  # every stage, method and path of the API
     assert parameter_name(template, source_arn[-2]) == "/t/api"
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "expected"),
+    [
+        ("memory_size", "512", "memory_size must be a number of MiB, got str '512'"),
+        ("environment", {"TABLE": 3}, "environment must map names to strings"),
+        ("timeout", 10, "timeout must be a cdk.Duration"),
+        ("description", 5, "description must be a str, got int"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_a_type_error_naming_the_argument(
+    project: Path, argument: str, value: object, expected: str
+) -> None:
+    # jsii's own check is skipped for the library's calls (jsii_checks): these are checked here.
+    stack = stack_in(project)
+    with pytest.raises(TypeError, match="StandardLambda 'Demo'") as caught:
+        StandardLambda(stack, "Demo", source=DEMO, org_layer=org_layer(stack), **{argument: value})
+    assert expected in str(caught.value)
+
+
+def test_a_passthrough_option_of_the_wrong_type_is_refused_by_jsii_check(project: Path) -> None:
+    stack = stack_in(project)
+    with pytest.raises(TypeError, match="reserved_concurrent_executions"):
+        StandardLambda(
+            stack, "Demo", source=DEMO, org_layer=org_layer(stack), reserved_concurrent_executions="5"
+        )
+
+
+def test_a_team_authorizer_factory_runs_with_jsii_check(project: Path) -> None:
+    from cora_constructs import jsii_checks
+
+    other = second_module(project, "- GET /other - needs cognito [auth: cognito]")
+    stack = stack_in(project)
+    seen: list[bool] = []
+
+    def cognito(scope: Any) -> Any:
+        from aws_cdk import aws_apigatewayv2 as apigw
+
+        seen.append(jsii_checks.skipping())
+        return apigw.HttpNoneAuthorizer()
+
+    routes = ApiRoutes(
+        api_id_parameter="/t/api", authorizer_id_parameter="/t/auth", authorizers={"cognito": cognito}
+    )
+    routes.add(StandardLambda(stack, "Other", source=other, org_layer=org_layer(stack)))
+    assert seen == [False]
+    assert not jsii_checks.skipping()
