@@ -77,13 +77,15 @@ class StackApp:
         settings = AppSettings.from_project(project)
         pattern = project.setting(defaults.CONTEXT_MODULES, defaults.MODULES_GLOB)
         lambdas = discover_module_lambdas(project.root, pattern)
+        # Read before the prefetch thread starts: with both running Python, each would wait on
+        # the other for the interpreter lock (this took 2-3x longer beside it).
+        declared = [route for item in lambdas for route in _declared_routes(item.source)]
         # Each folder's own checks run in a background thread while the stacks are built.
         prefetch.start(
             project.settings,
             [item.source for item in lambdas],
             folder_tasks(checker_for(project.settings, project.root)),
         )
-        declared = [route for item in lambdas for route in _declared_routes(item.source)]
         websocket = any(route.is_websocket for route in declared)
         self.api_stack = ApiStack(
             app, naming.stack_name(settings.project, settings.environment, "api"), websocket=websocket
