@@ -17,6 +17,7 @@ stack of one app shares it): a new app (a new synth, a new test) never sees anot
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -31,6 +32,33 @@ Task = Callable[[Path], object]
 
 RESOLVED = "resolved"
 """The task every folder gets first: its resolved path (``Path.resolve()``)."""
+
+SWITCH_INTERVAL = 0.0005
+"""Seconds between interpreter-lock handovers while a prefetch thread runs (Python's default is
+0.005). The main thread gives the lock up at every round trip to Node (the write, the read)
+and at every file system call; back from one, it waits until the prefetch thread hands the lock
+over, up to the switch interval. At 0.5 ms the main thread builds the stacks 5-8% faster than
+at 5 ms (200 functions, alternating rounds); the previous interval is restored when the last
+prefetch thread ends."""
+
+_switch_lock = threading.Lock()
+_switch_state: dict[str, Any] = {"running": 0, "previous": None}
+
+
+def _lower_switch_interval() -> None:
+    with _switch_lock:
+        if _switch_state["running"] == 0:
+            _switch_state["previous"] = sys.getswitchinterval()
+            sys.setswitchinterval(min(SWITCH_INTERVAL, _switch_state["previous"]))
+        _switch_state["running"] += 1
+
+
+def _restore_switch_interval() -> None:
+    with _switch_lock:
+        _switch_state["running"] -= 1
+        if _switch_state["running"] == 0 and _switch_state["previous"] is not None:
+            sys.setswitchinterval(_switch_state["previous"])
+            _switch_state["previous"] = None
 
 
 @dataclass
@@ -53,6 +81,13 @@ class FolderPrefetch:
         self._thread.start()
 
     def _run(self) -> None:
+        _lower_switch_interval()
+        try:
+            self._run_all()
+        finally:
+            _restore_switch_interval()
+
+    def _run_all(self) -> None:
         for planned, outcome in list(self._planned.items()):
             try:
                 folder = planned.resolve()
@@ -68,7 +103,7 @@ class FolderPrefetch:
                 except Exception as error:  # handed to the caller of result(), as raised
                     outcome.errors[name] = error
                 # Hand the interpreter lock back between tasks: the main thread, back from a
-                # round trip to Node, must not wait out a whole switch interval (5 ms) for it.
+                # round trip to Node, must not wait out a whole switch interval for it.
                 time.sleep(0)
             outcome.done.set()
 

@@ -101,3 +101,16 @@ def test_the_handlers_imports_are_parsed_ahead_for_the_apps_import_checker(tmp_p
     problems = checker.check(folder, [ImportRoot.function(folder, "get-items")])
     assert [p.code for p in problems] == ["CORA-L9"]
     assert "missing_pkg" in problems[0].message
+
+
+def test_the_switch_interval_is_lowered_while_the_thread_runs_and_restored_after(tmp_path: Path) -> None:
+    import sys
+
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+    ahead = prefetch.FolderPrefetch(
+        [tmp_path], {"interval": lambda folder: seen.append(sys.getswitchinterval())}
+    )
+    ahead.join()
+    assert seen == [min(prefetch.SWITCH_INTERVAL, before)]
+    assert sys.getswitchinterval() == before
