@@ -7,6 +7,7 @@ The building itself (pip, the cache, the ELF check, stacking) lives in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -36,6 +37,7 @@ from cora_constructs.dependencies.layer_ref import (
 )
 from cora_constructs.dependencies.sizes import bundle_size
 from cora_constructs.errors import CoraValidationError, Violation
+from cora_constructs.kept import kept_of
 from cora_constructs.project import ProjectContext
 from cora_constructs.stack import project_of
 
@@ -225,20 +227,35 @@ class OrgLayer(Construct):
         project = project_of(scope)
         arn = ssm.StringParameter.value_for_string_parameter(scope, parameter_name)
         layer = lambda_.LayerVersion.from_layer_version_arn(scope, construct_id, arn)
-        composed = ComposedLayer.of(org_layer_parts(project, source_dir))
-        # The stack app deploys no org layer, but its import check needs the layer's contents:
-        # the same composed bundle, from the per-user cache (built once when it is missing).
-        fingerprint = layer_fingerprint(composed)
-        bundle = (
-            None
-            if composed.problems
-            else layer_bundle(scope, composed, project, fingerprint=fingerprint, where=ORG_LAYER_LABEL)
-        )
-        return _org_ref(layer, composed, bundle, project, fingerprint, known_arn=arn)
+        return replace(_contents_from_cache(scope, project, source_dir), layer_version=layer, known_arn=arn)
+
+
+def _contents_from_cache(
+    scope: Construct, project: ProjectContext, source_dir: str | Path | None
+) -> OrgLayerRef:
+    """What the stack app knows of the org layer it does not deploy, once per app: its import
+    check needs the layer's contents, the same composed bundle from the per-user cache (built
+    once when it is missing). Every module stack asks; only the first walks the layer's files.
+    Not kept while the bundle is missing and this stack may not build it (another may)."""
+    key = ("org layer contents", None if source_dir is None else str(source_dir))
+    found = kept_of(project.settings).get(key)
+    if isinstance(found, OrgLayerRef):
+        return found
+    composed = ComposedLayer.of(org_layer_parts(project, source_dir))
+    fingerprint = layer_fingerprint(composed)
+    bundle = (
+        None
+        if composed.problems
+        else layer_bundle(scope, composed, project, fingerprint=fingerprint, where=ORG_LAYER_LABEL)
+    )
+    contents = _org_ref(None, composed, bundle, project, fingerprint)
+    if bundle is not None or composed.problems:
+        kept_of(project.settings)[key] = contents
+    return contents
 
 
 def _org_ref(
-    layer_version: lambda_.ILayerVersion,
+    layer_version: lambda_.ILayerVersion | None,
     layer: ComposedLayer,
     bundle: Path | None,
     project: ProjectContext,

@@ -350,3 +350,30 @@ def test_a_hand_built_module_layer_without_the_layers_below_is_still_one_l10(
         "annotated_types, anyio, certifi, h11, httpcore, httpx and 5 more are in "
     )
     assert f"in both org layer and module layer {MODULE_LAYER}" in l10[0].message
+
+
+def test_every_stack_of_an_app_shares_one_walk_of_the_org_layer(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cora_constructs import CoraStack, OrgLayer
+    from cora_constructs.layers import org_layer
+
+    walks: list[str] = []
+    fingerprint = org_layer.layer_fingerprint
+    monkeypatch.setattr(
+        org_layer, "layer_fingerprint", lambda *a, **k: walks.append("walk") or fingerprint(*a, **k)
+    )
+    root = shop_project(tmp_path / "p")
+    app = new_app(
+        tmp_path / "out", root, bundle=True, **{"cora:project": "shop", "cora:layerCache": str(cache)}
+    )
+    refs = [
+        OrgLayer.from_ssm(
+            CoraStack(app, f"shop-dev-{name}", app_kind="stack"), "OrgLayer", parameter_name="/p"
+        )
+        for name in ("a", "b", "c")
+    ]
+    assert walks == ["walk"]
+    assert len({id(ref.layer_version) for ref in refs}) == 3  # each stack's own imported layer
+    assert len({ref.arn for ref in refs}) == 3  # and its own SSM parameter token
+    assert {ref.python_dir for ref in refs} == {refs[0].python_dir} and refs[0].python_dir is not None
