@@ -287,14 +287,20 @@ def _payload_v2() -> apigw.PayloadFormatVersion:
 
 def _route_id(route: Route) -> str:
     """A stable, unique construct id for a route, e.g. ``GETTasksTaskId3f2a9c``."""
-    parts = [route.method]
-    for segment in route.path.strip("/").split("/"):
+    return _route_id_of(route.method, route.path, route.key)
+
+
+@cache
+def _route_id_of(method: str, path: str, key: str) -> str:
+    """:func:`_route_id`, once per route (the wiring and the acknowledgements both ask)."""
+    parts = [method]
+    for segment in path.strip("/").split("/"):
         cleaned = "".join(ch for ch in segment if ch.isalnum() or ch == "_")
         parts.append(cleaned[:1].upper() + cleaned[1:] if cleaned else "Root")
-    if route.path == "/":
+    if path == "/":
         parts.append("Root")
     # The readable part can collide ({id} vs id); the digest of the route key cannot.
-    return "".join(parts) + hashlib.sha256(route.key.encode()).hexdigest()[:6]
+    return "".join(parts) + hashlib.sha256(key.encode()).hexdigest()[:6]
 
 
 def lambda_invocation_uri(stack: cdk.Stack, function_arn: str) -> str:
