@@ -446,7 +446,9 @@ def _check_argument_types(
             "environment must map names to strings (str(...) a number; a token is a str already)"
             + (f", got {', '.join(bad)}" if bad else f", got {type(environment).__name__}")
         )
-    if isinstance(memory_size, bool) or not isinstance(memory_size, int | float):
+    if memory_size is not None and (
+        isinstance(memory_size, bool) or not isinstance(memory_size, int | float)
+    ):
         problems.append(
             f"memory_size must be a number of MiB, got {type(memory_size).__name__} {memory_size!r}"
         )
