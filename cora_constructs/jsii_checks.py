@@ -3,12 +3,13 @@ CDK import).
 
 Every method and struct of the CDK's Python bindings re-checks each argument against its type
 hints (``typeguard``) before the request goes to Node: about 0.85 ms of Python per
-``aws_lambda.Function``, most of a StandardLambda's Python at 200 functions. The library's own
-arguments (the role it builds, the log group, the alias, the routes, the overrides) are
-checked statically (``mypy --strict``) and by its tests, and the same values every time; only
-a team's values can be of a wrong type. So :func:`library_calls` switches the runtime check
-off for the calls the library makes, and :func:`team_calls` switches it back on around
-anything a team wrote (an authorizer factory) or passed (a ``function_options`` value) inside.
+``aws_lambda.Function``, the largest single part of a StandardLambda's Python
+(benchmarks/README.md, "Issue 18, third pass"). The library's own arguments (the role it
+builds, the log group, the alias, the routes, the overrides) are checked statically (mypy) and
+by its tests, and are the same values every time; only a team's values can be of a wrong
+type. So :func:`library_calls` switches the runtime check off for the calls the library makes,
+and :func:`team_calls` switches it back on around anything a team wrote (an authorizer
+factory) or passed (a ``function_options`` value) inside.
 
 The check is jsii's, not removed from the bindings: ``jsii._type_checking.check_type`` calls
 the implementation held in ``_resolved_check``, which :func:`library_calls` swaps for one that
