@@ -260,8 +260,6 @@ def _org_ref(
     bundle: Path | None,
     project: ProjectContext,
     fingerprint: str,
-    *,
-    known_arn: str | None = None,
 ) -> OrgLayerRef:
     return OrgLayerRef(
         layer_version,
@@ -272,7 +270,6 @@ def _org_ref(
         fingerprint=fingerprint,
         size=bundle_size(bundle) if bundle else None,
         requirements=layer.requirement_sites(project_paths(project.root)),
-        known_arn=known_arn,
     )
 
 
