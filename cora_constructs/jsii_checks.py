@@ -44,18 +44,9 @@ def _hooked() -> bool:
     return _hook is not None and hasattr(_hook, "_resolved_check") and hasattr(_hook, "_resolve_check")
 
 
-def _real_check() -> Callable[..., Any] | None:
-    """jsii's own check implementation (resolved once by jsii), never :func:`_accept`."""
-    current = _hook._resolved_check
-    if current is _accept:
-        return _REAL[0]
-    if current is None:
-        current = _hook._resolve_check()
-    _REAL[0] = current
-    return current
-
-
-_REAL: list[Callable[..., Any] | None] = [None]
+_real: Callable[..., Any] | None = None
+"""jsii's own check implementation, as the outermost :func:`library_calls` found it (for
+:func:`team_calls` inside)."""
 
 
 def skipping() -> bool:
@@ -69,8 +60,12 @@ def library_calls() -> Iterator[None]:
     if not _hooked() or os.environ.get(ENV_KEEP_CHECKS, "").strip().lower() == "all":
         yield
         return
-    _real_check()  # resolved before it is swapped out, for team_calls inside
+    global _real
+    if _hook._resolved_check is None:
+        _hook._resolve_check()  # jsii resolves its check lazily: resolved once, then kept here
     previous = _hook._resolved_check
+    if previous is not _accept:
+        _real = previous
     _hook._resolved_check = _accept
     try:
         yield
@@ -84,7 +79,7 @@ def team_calls() -> Iterator[None]:
     if not skipping():
         yield
         return
-    _hook._resolved_check = _REAL[0]
+    _hook._resolved_check = _real
     try:
         yield
     finally:
