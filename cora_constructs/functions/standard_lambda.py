@@ -433,19 +433,17 @@ def _check_argument_types(
     """The types of the values a team passes by name, checked here (jsii's own check is skipped
     for the library's calls): a TypeError naming the StandardLambda and the argument."""
     problems = []
-    if environment is not None and not (
-        isinstance(environment, Mapping)
-        and all(isinstance(k, str) and isinstance(v, str) for k, v in environment.items())
-    ):
-        bad = (
-            [f"{k!r}: {type(v).__name__}" for k, v in environment.items() if not isinstance(v, str)]
-            if isinstance(environment, Mapping)
-            else []
-        )
-        problems.append(
-            "environment must map names to strings (str(...) a number; a token is a str already)"
-            + (f", got {', '.join(bad)}" if bad else f", got {type(environment).__name__}")
-        )
+    rule = "environment must map names to strings (str(...) a number; a token is a str already)"
+    if environment is not None and not isinstance(environment, Mapping):
+        problems.append(f"{rule}, got {type(environment).__name__}")
+    elif environment is not None:
+        bad = [
+            f"{k!r}: {type(v).__name__}"
+            for k, v in environment.items()
+            if not (isinstance(k, str) and isinstance(v, str))
+        ]
+        if bad:
+            problems.append(f"{rule}, got {', '.join(bad)}")
     if memory_size is not None and (
         isinstance(memory_size, bool) or not isinstance(memory_size, int | float)
     ):
