@@ -10,14 +10,23 @@ least-privilege role, tracing, org layer, version, ``live`` alias, table grant, 
 Gateway permission per function (CDK's ``HttpLambdaIntegration(scope_permission_to_route=False)``,
 what StandardLambda uses). Rounds alternate the variants in one process (and alternate which
 goes first); the best round of each is compared. Goal: standard / raw at most 1.00 (0.85 to aim
-for). A third variant is the same StandardLambda app with the import check switched off: the
-check's goal is standard / unchecked at most 1.05.
+for). The median of the rounds' own ratios (each round's standard over the same round's raw) is
+reported beside it: one lucky round moves the best-of ratio, not the paired one. A third
+variant is the same StandardLambda app with the import check switched off: the check's goal is
+standard / unchecked at most 1.05.
 
 Each round is timed on the wall clock (the goal) and in CPU seconds of this process plus the
 jsii Node process (steadier on a shared machine). Caches by content are cleared before every
 StandardLambda round, so each round pays what one ``cdk synth`` (a fresh process) pays.
 
+Before the timed rounds of each size, every variant is built once untimed (``--warmup``): the
+first build of a process loads the CDK's JavaScript modules and jsii's type converters, and
+would be paid by whichever variant went first.
+
 - ``--json``: print the figures and ratios as one JSON object instead of the table.
+- ``--cold N``: also time N fresh processes per variant (alternating), each building the app
+  once, as ``cdk synth`` runs an app: Python's start, the imports, Node's start, the build, the
+  exit. Reported beside the warm rounds (``cold``), not part of the goal.
 - ``--count-calls``: also build each variant once more while counting the jsii requests
   (round trips into Node), and report them per function, by kind and by target.
 - ``--profile FILE``: write a cProfile of one StandardLambda build at the largest size.
@@ -33,6 +42,8 @@ import contextlib
 import cProfile
 import json
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -241,6 +252,42 @@ def timed(build: Build, project: Path, outdir: Path) -> tuple[float, float]:
     return time.perf_counter() - wall, cpu_seconds() - cpu
 
 
+COLD_VARIANTS = ("standard", "raw")
+
+
+def measure_cold(project: Path, rounds: int, work: Path) -> dict[str, Any]:
+    """Wall seconds of ``rounds`` fresh processes per variant, alternating, each building the
+    app once (``python bench_synth.py --one VARIANT``): what one ``cdk synth`` of the app pays.
+
+    The processes may write bytecode (into ``work``), and one untimed process per variant
+    writes it first: an installed package is byte-compiled by pip, while a checkout run with
+    ``PYTHONDONTWRITEBYTECODE`` would compile every module of this repository in every process."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+
+    def run(name: str, outdir: Path) -> float:
+        command = [sys.executable, __file__, "--one", name, "--project", str(project)]
+        command += ["--outdir", str(outdir)]
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdin=subprocess.DEVNULL, env=env)
+        return time.perf_counter() - start
+
+    for name in COLD_VARIANTS:
+        run(name, work / f"{name}-warmup")
+    walls: dict[str, list[float]] = {name: [] for name in COLD_VARIANTS}
+    for round_ in range(rounds):
+        for name in COLD_VARIANTS if round_ % 2 == 0 else COLD_VARIANTS[::-1]:
+            walls[name].append(run(name, work / f"{name}-{round_}"))
+    best = {name: min(values) for name, values in walls.items()}
+    return {
+        "rounds": rounds,
+        "best_s": best,
+        "all_s": walls,
+        "ratio": best["standard"] / best["raw"],
+        "paired_ratio": paired_ratio(walls["standard"], walls["raw"]),
+    }
+
+
 def count_calls(build: Build, project: Path, outdir: Path) -> Calls:
     clear_content_caches()
     with counting() as calls:
@@ -248,10 +295,20 @@ def count_calls(build: Build, project: Path, outdir: Path) -> Calls:
     return calls
 
 
-def measure(size: int, rounds: int, work: Path, *, calls: bool, function_kb: int = 0) -> dict[str, Any]:
+def paired_ratio(numerators: list[float], denominators: list[float]) -> float:
+    """The median of round-by-round ratios: both builds of a round met the same machine load."""
+    return statistics.median(n / d for n, d in zip(numerators, denominators, strict=True))
+
+
+def measure(
+    size: int, rounds: int, work: Path, *, calls: bool, function_kb: int = 0, warmup: int = 1, cold: int = 0
+) -> dict[str, Any]:
     project = write_project(work / f"p{size}", size, function_kb=function_kb)
     walls: dict[str, list[float]] = {name: [] for name, _ in VARIANTS}
     cpus: dict[str, list[float]] = {name: [] for name, _ in VARIANTS}
+    for round_ in range(warmup):
+        for name, build in VARIANTS if round_ % 2 == 0 else VARIANTS[::-1]:
+            timed(build, project, work / f"warmup-{size}-{name}-{round_}")
     for round_ in range(rounds):
         # Alternate which variant goes first: the Node process grows as apps accumulate.
         for name, build in VARIANTS if round_ % 2 == 0 else VARIANTS[::-1]:
@@ -271,7 +328,11 @@ def measure(size: int, rounds: int, work: Path, *, calls: bool, function_kb: int
         "ratio_cpu": best_cpu["standard"] / best_cpu["raw"],
         "import_check_ratio": best["standard"] / best["unchecked"],
         "import_check_ratio_cpu": best_cpu["standard"] / best_cpu["unchecked"],
+        "paired_ratio": paired_ratio(walls["standard"], walls["raw"]),
+        "paired_import_check_ratio": paired_ratio(walls["standard"], walls["unchecked"]),
     }
+    if cold:
+        result["cold"] = measure_cold(project, cold, work / f"cold-{size}")
     if calls:
         counted = {
             name: count_calls(build, project, work / f"calls-{size}-{name}")
@@ -303,7 +364,8 @@ def profile(size: int, work: Path, path: Path) -> None:
 def print_table(results: list[dict[str, Any]]) -> None:
     print(
         f"{'functions':>9}  {'standard s':>10}  {'no-import-check s':>17}  {'raw s':>8}  "
-        f"{'ratio':>6}  {'goal <= 1.00':<12}  {'cpu ratio':>9}  {'import check':>12}  goal <= 1.05"
+        f"{'ratio':>6}  {'goal <= 1.00':<12}  {'cpu ratio':>9}  {'paired':>6}  {'import check':>12}  "
+        "goal <= 1.05"
     )
     for r in results:
         best = r["best_s"]
@@ -312,8 +374,17 @@ def print_table(results: list[dict[str, Any]]) -> None:
         print(
             f"{r['functions']:>9}  {best['standard']:>10.2f}  {best['unchecked']:>17.2f}  "
             f"{best['raw']:>8.2f}  {r['ratio']:>6.2f}  {verdict:<12}  {r['ratio_cpu']:>9.2f}  "
+            f"{r['paired_ratio']:>6.2f}  "
             f"{r['import_check_ratio']:>12.3f}  {check_verdict}"
         )
+    for r in results:
+        if "cold" in r:
+            cold = r["cold"]
+            print(
+                f"cold processes, {r['functions']} functions ({cold['rounds']} each): standard "
+                f"{cold['best_s']['standard']:.2f} s, raw {cold['best_s']['raw']:.2f} s, ratio "
+                f"{cold['ratio']:.2f}, paired {cold['paired_ratio']:.2f}"
+            )
     for r in results:
         for name, c in r.get("jsii_calls", {}).items():
             kinds = ", ".join(f"{n} {kind}" for kind, n in c["by_kind"].items())
@@ -333,10 +404,28 @@ def main() -> None:
     parser.add_argument(
         "--function-kb", type=int, default=0, help="KiB of data in each function folder (default: none)"
     )
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="untimed builds of each variant per size (default: 1)"
+    )
+    parser.add_argument("--cold", type=int, default=0, help="also time N fresh processes per variant")
+    parser.add_argument("--one", choices=COLD_VARIANTS, help=argparse.SUPPRESS)  # a --cold process
+    parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--outdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one:
+        dict(VARIANTS)[args.one](args.project, args.outdir)
+        return
     work = Path(tempfile.mkdtemp(prefix="cora-bench-synth-"))
     results = [
-        measure(size, args.rounds, work, calls=args.count_calls, function_kb=args.function_kb)
+        measure(
+            size,
+            args.rounds,
+            work,
+            calls=args.count_calls,
+            function_kb=args.function_kb,
+            warmup=args.warmup,
+            cold=args.cold,
+        )
         for size in args.sizes
     ]
     if args.profile:
