@@ -17,7 +17,8 @@ standard / unchecked at most 1.05.
 
 Each round is timed on the wall clock (the goal) and in CPU seconds of this process plus the
 jsii Node process (steadier on a shared machine). Caches by content are cleared before every
-StandardLambda round, so each round pays what one ``cdk synth`` (a fresh process) pays.
+StandardLambda round, so each round pays for the app's content what one ``cdk synth`` pays (a
+fresh process also pays its imports and Node's start: ``--cold``).
 
 Before the timed rounds of each size, every variant is built once untimed (``--warmup``): the
 first build of a process loads the CDK's JavaScript modules and jsii's type converters, and
@@ -47,9 +48,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CDK_VALIDATION", "false")
@@ -207,11 +208,18 @@ def raw(project: Path, outdir: Path) -> None:
 
 
 Build = Callable[[Path, Path], None]
+V = TypeVar("V")
 VARIANTS: list[tuple[str, Build]] = [
     ("standard", standard),
     ("unchecked", standard_without_import_check),
     ("raw", raw),
 ]
+
+
+def in_turn(variants: Sequence[V], round_: int) -> Sequence[V]:
+    """The variants in round ``round_``'s order: which goes first alternates (the Node process
+    grows as apps accumulate, and a process's first build loads what later ones reuse)."""
+    return variants if round_ % 2 == 0 else variants[::-1]
 
 
 def clear_content_caches() -> None:
@@ -276,7 +284,7 @@ def measure_cold(project: Path, rounds: int, work: Path) -> dict[str, Any]:
         run(name, work / f"{name}-warmup")
     walls: dict[str, list[float]] = {name: [] for name in COLD_VARIANTS}
     for round_ in range(rounds):
-        for name in COLD_VARIANTS if round_ % 2 == 0 else COLD_VARIANTS[::-1]:
+        for name in in_turn(COLD_VARIANTS, round_):
             walls[name].append(run(name, work / f"{name}-{round_}"))
     best = {name: min(values) for name, values in walls.items()}
     return {
@@ -307,11 +315,10 @@ def measure(
     walls: dict[str, list[float]] = {name: [] for name, _ in VARIANTS}
     cpus: dict[str, list[float]] = {name: [] for name, _ in VARIANTS}
     for round_ in range(warmup):
-        for name, build in VARIANTS if round_ % 2 == 0 else VARIANTS[::-1]:
+        for name, build in in_turn(VARIANTS, round_):
             timed(build, project, work / f"warmup-{size}-{name}-{round_}")
     for round_ in range(rounds):
-        # Alternate which variant goes first: the Node process grows as apps accumulate.
-        for name, build in VARIANTS if round_ % 2 == 0 else VARIANTS[::-1]:
+        for name, build in in_turn(VARIANTS, round_):
             wall, cpu = timed(build, project, work / f"out-{size}-{name}-{round_}")
             walls[name].append(wall)
             cpus[name].append(cpu)
