@@ -33,3 +33,9 @@ def kept(owner: object, key: Hashable, make: Callable[[], T]) -> T:
     if key not in answers:
         answers[key] = make()
     return answers[key]  # type: ignore[no-any-return]
+
+
+def node_of(construct: Any) -> Any:
+    """``construct.node``, read once (each read is a round trip into the CDK's Node process): for
+    an app or a stack, asked for by several parts of a synth."""
+    return kept(construct, "construct node", lambda: construct.node)

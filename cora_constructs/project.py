@@ -26,6 +26,12 @@ class ProjectContext:
     app: str | None
     settings: Mapping[str, Any] = field(default_factory=dict, compare=False)
     """Every ``cora:*`` setting (:data:`cora_constructs.settings_check.SETTINGS`) that is set."""
+    bundling_stacks: tuple[str, ...] | None = field(default=None, compare=False)
+    """Context ``aws:cdk:bundling-stacks``: the patterns of the stacks this synth bundles (the
+    CDK CLI sets it; None when unset, which the CDK reads as ``["**"]``)."""
+    path_metadata: bool = field(default=False, compare=False)
+    """Context ``aws:cdk:enable-path-metadata`` (the CDK CLI sets it): every resource records its
+    construct path in its Metadata (``aws:cdk:path``)."""
 
     @classmethod
     def of(cls, scope: Construct) -> ProjectContext:
@@ -50,6 +56,8 @@ class ProjectContext:
             environment=str(settings.get(defaults.CONTEXT_ENVIRONMENT) or defaults.DEFAULT_ENVIRONMENT),
             app=str(app) if app else None,
             settings=settings,
+            bundling_stacks=_patterns(context.get(BUNDLING_STACKS_CONTEXT)),
+            path_metadata=_truthy(context.get(PATH_METADATA_CONTEXT)),
         )
 
     def setting(self, key: str, default: str) -> str:
@@ -69,6 +77,27 @@ class ProjectContext:
                 f"source folder {path} is outside the project root {self.root}: Lambda sources "
                 "must live in the project (set context cora:projectRoot if the root is elsewhere).",
             ) from None
+
+
+PATH_METADATA_CONTEXT = "aws:cdk:enable-path-metadata"
+BUNDLING_STACKS_CONTEXT = "aws:cdk:bundling-stacks"
+
+
+def _patterns(value: object) -> tuple[str, ...] | None:
+    """A list of stack patterns as given in context; None when unset or of another shape."""
+    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    return None
+
+
+def _truthy(value: object) -> bool:
+    """Whether a context value is true as the CDK (JavaScript) tests it: any value but null,
+    false, 0 and the empty string (an empty list or object is true)."""
+    if value is None or value is False or value == "":
+        return False
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value != 0
+    return True
 
 
 APP_KIND_CONTEXT = "cora:app"

@@ -78,6 +78,8 @@ class CoraStack(cdk.Stack):
         self.stack_node.set_context(APP_KIND_CONTEXT, app_kind)
         self.stage: cdk.Stage | None = scope if isinstance(scope, cdk.Stage) else None
         """The app (or stage) the stack was created in, when its scope is one."""
+        self.construct_path: str | None = construct_id if isinstance(scope, cdk.App) else None
+        """The stack's construct path, when known without asking Node (made in the app)."""
         self.app_kind = app_kind
         # Context is fixed once an app has children, so the app's is read once and shared.
         self.project = dataclasses.replace(_app_context(scope), app=app_kind)

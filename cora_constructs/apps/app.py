@@ -32,6 +32,7 @@ from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions import prefetch
 from cora_constructs.functions.packaging import checker_for
 from cora_constructs.functions.standard_lambda import folder_tasks, routes_of
+from cora_constructs.kept import node_of
 from cora_constructs.project import find_project_root
 from cora_constructs.routes.http_api import ApiRoutes
 from cora_constructs.routes.websocket_api import WebSocketRoutes, missing_connect
@@ -104,6 +105,8 @@ class StackApp:
             authorizer_id_parameter=settings.authorizer_id_parameter,
             authorizers=dict(authorizers or {}),
             websocket=self.websocket_routes,
+            # Every module stack is built here: their routes are created once they all are.
+            auto_flush=False,
         )
         self.stacks: list[cdk.Stack] = [self.api_stack]
         self.modules: dict[str, ModuleStack] = {}
@@ -149,6 +152,7 @@ class StackApp:
         problems += missing_connect(declared)
         if problems:
             raise CoraValidationError(problems)
+        self.routes.flush()
 
 
 def _declared_routes(source: Path) -> list[Route]:
@@ -178,7 +182,7 @@ class CoraApp:
 
     def __init__(self, app: cdk.App, **stack_app_options: Any) -> None:
         # Every cora:* setting first, all at once: a bad one must fail here, never deep in jsii.
-        context = app.node.get_all_context()
+        context = node_of(app).get_all_context()
         self.settings_report = check_app_settings(context if isinstance(context, Mapping) else {})
         for warning in self.settings_report.warnings:
             print(f"cora: warning: {warning}", file=sys.stderr)

@@ -45,7 +45,7 @@ from constructs import IConstruct, Node
 from cora_constructs.functions.observability import observed_of
 from cora_constructs.functions.standard_lambda import StandardLambda
 from cora_constructs.jsii_checks import library_calls
-from cora_constructs.routes.http_api import _route_id
+from cora_constructs.routes.http_api import route_construct
 
 RUNTIME_REASON = (
     "python3.11 is the org's runtime, not the latest: the org layer and every function's "
@@ -144,7 +144,7 @@ def _acknowledge_each(functions: list[tuple[StandardLambda, bool]]) -> None:
                 reason = WEBSOCKET_MESSAGE_REASON
             else:
                 continue
-            construct = function.node.try_find_child(f"Route{_route_id(route)}")
+            construct = route_construct(function, route)
             if construct is not None:
                 acknowledge(construct, [OrgException("AwsSolutions-APIG4", reason)])
 

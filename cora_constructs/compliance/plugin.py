@@ -30,6 +30,7 @@ from cora_constructs.compliance.engine import ComplianceReport, check_assembly, 
 from cora_constructs.compliance.model import Finding, Status
 from cora_constructs.compliance.report import write_report_files
 from cora_constructs.compliance.rules import RULES
+from cora_constructs.kept import node_of
 
 PROJECT_ROOT_CONTEXT = "cora:projectRoot"
 
@@ -107,7 +108,7 @@ def _app_metadata(app: Any) -> Mapping[str, Sequence[Mapping[str, object]]]:
         return {}
     entries = [
         {"type": entry.type, "data": entry.data}
-        for entry in app.node.metadata
+        for entry in node_of(app).metadata
         if entry.type == ACKNOWLEDGED_RULES
     ]
     return {"": entries} if entries else {}

@@ -43,7 +43,7 @@ from cora_constructs.functions.packaging import (
 )
 from cora_constructs.functions.source_check import check_function_source
 from cora_constructs.jsii_checks import library_calls, team_calls
-from cora_constructs.kept import kept
+from cora_constructs.kept import kept, node_of
 from cora_constructs.project import ProjectContext
 from cora_constructs.stack import project_of
 from cora_runtime.routes import Route, RouteDocstringError, parse_file
@@ -166,6 +166,9 @@ class StandardLambda(Construct):
         # project as a plain Python attribute, and the construct path is looked up only when
         # there is an error to report.
         self.stack = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(self)
+        self.path_below_stack: tuple[str, ...] | None = (construct_id,) if scope is self.stack else None
+        """The construct ids from the stack (excluded) down to this construct, when known
+        without asking Node (made directly in its stack); None otherwise."""
         _check_argument_types(construct_id, environment, memory_size, timeout, description)
         # jsii re-checks every argument's type in Python before each call into Node (0.85 ms per
         # Function): the library's own values skip it; a team's options are checked (jsii_checks).
@@ -272,7 +275,7 @@ class StandardLambda(Construct):
             # path; Lambda applies them in order: org layer, module layers, dependency layer.
             cfn.add_property_override("Layers", [ref.arn for ref in stacked])
         self.alias = lambda_.Alias(
-            self, "Live", alias_name=defaults.ALIAS_NAME, version=self.function.current_version
+            self, ALIAS_CONSTRUCT_ID, alias_name=defaults.ALIAS_NAME, version=self.function.current_version
         )
         for warning in code.warnings:
             cdk.Annotations.of(self).add_warning_v2("cora:runtime-provided", warning)
@@ -421,6 +424,8 @@ class StandardLambda(Construct):
 
 
 CODE_HASH_TAG = "cora:code-hash"
+ALIAS_CONSTRUCT_ID = "Live"
+"""The construct id of a StandardLambda's ``live`` alias."""
 
 
 def _check_argument_types(
@@ -472,7 +477,8 @@ class _RoutesWired:
             f"CORA-R5 {fn.source}/{defaults.HANDLER_FILE}: {fn.function_name} declares "
             f"{len(fn.routes)} route(s) ({', '.join(r.key for r in fn.routes[:3])}"
             f"{', ...' if len(fn.routes) > 3 else ''}) that no API serves: wire it with "
-            "ApiRoutes(...).add(function) (the library's StackApp does), or remove the Routes "
+            "ApiRoutes(...).add(function) (the library's StackApp does; with "
+            "ApiRoutes(auto_flush=False), call its flush() before the synth), or remove the Routes "
             "section from its docstring if it is not called through the API."
             for fn in self.functions
             if fn.routes and not fn.wired
@@ -486,7 +492,7 @@ def _require_wiring(function: StandardLambda) -> None:
 
     def registered() -> _RoutesWired:
         check = _RoutesWired()
-        scope.node.add_validation(check)
+        (getattr(scope, "stack_node", None) or node_of(scope)).add_validation(check)
         return check
 
     kept(scope, "routes wired", registered).functions.append(function)
@@ -541,8 +547,22 @@ _PENDING_PATH = "\0construct-path\0"
 
 
 def _bundling_required(stack: cdk.Stack) -> bool:
-    """Whether ``stack`` is bundled in this synth, read once per stack (a jsii round trip)."""
-    return kept(stack, "bundling required", lambda: stack.bundling_required)
+    """Whether ``stack`` is bundled in this synth, read once per stack (a jsii round trip), or
+    answered from the context the app was read with when the answer cannot differ: no stack
+    is bundled (``[]``), or every stack (``["**"]`` or unset, the CDK's default) and the stack's
+    path is one part not starting with ``.`` (which ``**`` always matches)."""
+
+    def read() -> bool:
+        path = getattr(stack, "construct_path", None)
+        project = getattr(stack, "project", None)
+        patterns = project.bundling_stacks if isinstance(project, ProjectContext) else ("?",)
+        if patterns == ():
+            return False
+        if isinstance(path, str) and patterns in (None, ("**",)) and not path.startswith("."):
+            return True
+        return bool(stack.bundling_required)
+
+    return kept(stack, "bundling required", read)
 
 
 def _version_description(org: LayerRef) -> str:

@@ -2,32 +2,50 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from cora_constructs import defaults
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions.observability import context_number, log_retention
-from cora_constructs.functions.standard_lambda import StandardLambda
+from cora_constructs.functions.standard_lambda import ALIAS_CONSTRUCT_ID, StandardLambda
 from cora_constructs.jsii_checks import library_calls, team_calls
+from cora_constructs.kept import kept
 from cora_constructs.project import ProjectContext
+from cora_constructs.routes.logical_ids import node_unique_id
+from cora_constructs.routes.route_template import (
+    API_ID,
+    API_SOURCE_ARN,
+    AUTHORIZER_ID,
+    INTEGRATION_ID,
+    PUBLIC_REASON_METADATA,
+    WiredFunction,
+    alias_parameter,
+    http_routes_template,
+    route_construct_id,
+)
 from cora_constructs.stack import project_of
 from cora_runtime.routes import DEFAULT_AUTH, PUBLIC, Route
 
 if TYPE_CHECKING:
+    from aws_cdk.cloudformation_include import CfnInclude
+
     from cora_constructs.routes.websocket_api import WebSocketRoutes
 
 ORG_AUTHORIZER_NAME = "org-authorizer"
@@ -87,14 +105,15 @@ class OrgHttpApi(Construct):
         authorizer_id_parameter: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
+        stack = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(self)
         self.http_api = apigw.HttpApi(self, "HttpApi", api_name=api_name, create_default_stage=True)
         self.access_logs = self._observe_default_stage(project_of(stack))
+        api_id = self.http_api.api_id  # one round trip; the token is the same every time
         authorizer_arn = ssm.StringParameter.value_for_string_parameter(self, authorizer_arn_parameter)
         self.authorizer = apigw.CfnAuthorizer(
             self,
             "OrgAuthorizer",
-            api_id=self.http_api.api_id,
+            api_id=api_id,
             name=ORG_AUTHORIZER_NAME,
             authorizer_type="REQUEST",
             authorizer_uri=lambda_invocation_uri(stack, authorizer_arn),
@@ -102,15 +121,14 @@ class OrgHttpApi(Construct):
             enable_simple_responses=True,
             authorizer_result_ttl_in_seconds=0,
         )
-        allow_authorizer_invoke(self, authorizer_arn, self.http_api.api_id, self.authorizer.ref)
-        ssm.StringParameter(
-            self, "ApiIdParameter", parameter_name=api_id_parameter, string_value=self.http_api.api_id
-        )
+        authorizer_id = self.authorizer.ref
+        allow_authorizer_invoke(self, authorizer_arn, api_id, authorizer_id, stack=stack)
+        ssm.StringParameter(self, "ApiIdParameter", parameter_name=api_id_parameter, string_value=api_id)
         ssm.StringParameter(
             self,
             "AuthorizerIdParameter",
             parameter_name=authorizer_id_parameter,
-            string_value=self.authorizer.ref,
+            string_value=authorizer_id,
         )
         cdk.CfnOutput(self, "ApiEndpoint", value=self.http_api.api_endpoint)
 
@@ -145,31 +163,46 @@ class ApiRoutes:
     :class:`OrgHttpApi`), so no CloudFormation export ties them to the API stack. A route key
     declared by two Lambdas is refused with both files named.
 
+    The routes of the org authorizer and the public routes of a stack are created together, as
+    one CloudFormation include (:mod:`~cora_constructs.routes.route_template`): the resources
+    ``HttpRoute`` and ``HttpLambdaIntegration`` make, under the same logical ids, in one round
+    trip into the CDK's Node process per stack instead of two per route. :meth:`flush` creates
+    them; with ``auto_flush`` they are created when the app synthesizes at the latest. Routes of
+    ``[auth: iam]`` or a named authorizer are ``HttpRoute`` constructs, made by :meth:`add`.
+
     :param api_id_parameter: SSM parameter holding the HTTP API id.
     :param authorizer_id_parameter: SSM parameter holding the org authorizer id.
     :param authorizers: named authorizers for ``[auth: <name>]`` tags; ``iam`` is built in.
     :param websocket: where a Lambda declaring WebSocket route keys is wired instead
         (:class:`~cora_constructs.routes.websocket_api.WebSocketRoutes`); None: such a Lambda is
         refused (CORA-R5).
+    :param auto_flush: create a stack's pending routes when the app synthesizes (an aspect on
+        the stack), if :meth:`flush` was not called before. The library's ``StackApp`` calls
+        :meth:`flush` itself and passes False.
     """
 
     api_id_parameter: str
     authorizer_id_parameter: str
     authorizers: Mapping[str, AuthorizerFactory] = field(default_factory=dict)
     websocket: WebSocketRoutes | None = None
+    auto_flush: bool = True
     _owners: dict[str, tuple[Route, StandardLambda]] = field(default_factory=dict, init=False)
-    _imported: dict[int, tuple[cdk.Stack, apigw.IHttpApi, apigw.IHttpRouteAuthorizer]] = field(
-        default_factory=dict, init=False
-    )
+    _refs: dict[int, _StackRefs] = field(default_factory=dict, init=False)
+    _pending: dict[int, _PendingRoutes] = field(default_factory=dict, init=False)
 
     def add(self, function: StandardLambda) -> list[Any]:
-        """Create one HTTP API route per docstring route of ``function``, invoking its ``live``
+        """Wire one HTTP API route per docstring route of ``function``, invoking its ``live``
         alias (a Lambda of WebSocket route keys goes to :attr:`websocket`).
 
         The routes share one integration, and API Gateway gets one permission to invoke the
         alias from this API (source ``execute-api:<api>/*/*/*``), made with the first route:
         one statement in the alias's resource policy however many routes the function serves
-        (one per route would outgrow Lambda's 20 KB policy limit at a few dozen routes)."""
+        (one per route would outgrow Lambda's 20 KB policy limit at a few dozen routes).
+
+        Returns the ``HttpRoute`` constructs made now: those of a function with an ``[auth:
+        iam]`` or named-authorizer route (and the WebSocket routes). The org authorizer's and
+        public routes wait for the stack's include (:meth:`flush`); :func:`route_construct`
+        finds the resource of any wired route."""
         if function.routes and function.routes[0].is_websocket:
             if self.websocket is None:
                 first = function.routes[0]
@@ -182,18 +215,81 @@ class ApiRoutes:
                 )
             return self.websocket.add(function)
         self._check(function)
-        function.wired = True
         if not function.routes:
+            function.wired = True
             return []
         # The library's own values: jsii's type check skipped (a team's authorizer factory runs
         # checked, in _authorizer).
         with library_calls():
+            if self._includable(function):
+                # Wired once its stack's include is made: a synth before that fails (CORA-R5).
+                self._pending_in(function.stack).functions.append(function)
+                setattr(function, _INCLUDED_BY, self)
+                return []
+            function.wired = True
             return self._wire(function)
+
+    def flush(self) -> None:
+        """Create the routes added and not created yet: one CloudFormation include per stack."""
+        with library_calls():
+            for key in list(self._pending):
+                self._flush_stack(key)
+
+    def _includable(self, function: StandardLambda) -> bool:
+        """Whether ``function``'s routes can go into its stack's include: the org authorizer or
+        public routes only, in a stack that allocates logical ids as the CDK does (a stack
+        class overriding ``allocate_logical_id`` keeps route constructs)."""
+        if any(route.auth not in (DEFAULT_AUTH, PUBLIC) for route in function.routes):
+            return False
+        allocate = getattr(type(function.stack), "_allocate_logical_id", None)
+        return allocate is _CDK_ALLOCATE_LOGICAL_ID
+
+    def _pending_in(self, stack: cdk.Stack) -> _PendingRoutes:
+        key = id(stack)
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = _PendingRoutes(stack)
+            if self.auto_flush:
+                hook = Construct(stack, f"{INCLUDE_ID}Pending{_count(stack, 'hooks')}")
+                cdk.Aspects.of(hook).add(_CreatePendingRoutes(self, key))
+        return pending
+
+    def _flush_stack(self, key: int) -> None:
+        pending = self._pending.pop(key, None)
+        if pending is None or not pending.functions:
+            return
+        stack = pending.stack
+        refs = self._refs_in(stack)
+        stack_path = _stack_path(stack)
+        api_unique_id = node_unique_id((*stack_path, IMPORT_SCOPE_ID, IMPORTED_API_ID))
+        wired = []
+        for function in pending.functions:
+            below = function.path_below_stack or _path_below(function, stack_path)
+            alias = node_unique_id((*stack_path, *below, ALIAS_CONSTRUCT_ID))
+            wired.append(WiredFunction(below, alias, function.routes))
+        include_id = f"{INCLUDE_ID}{_count(stack, 'includes')}"
+        include_path = "/".join((*stack_path, include_id)) if project_of(stack).path_metadata else None
+        template, included = http_routes_template(wired, api_unique_id, include_path)
+        values: dict[str, object] = {
+            API_ID: refs.api_id,
+            AUTHORIZER_ID: refs.authorizer_id,
+            API_SOURCE_ARN: stack.format_arn(
+                service="execute-api", resource=refs.api_id, resource_name="*/*/*"
+            ),
+        }
+        for index, function in enumerate(pending.functions):
+            values[alias_parameter(index)] = function.alias.function_arn
+        include = _include(stack, include_id, template, values)
+        for route in included:
+            function = pending.functions[route.function]
+            _included_routes(function)[route.route.key] = (include, route.logical_id)
+        for function in pending.functions:
+            function.wired = True
 
     def _wire(self, function: StandardLambda) -> list[Any]:
         api, org_authorizer = self._api_in(function.stack)
         integration = integrations.HttpLambdaIntegration(
-            "Integration",
+            INTEGRATION_ID,
             function.alias,
             payload_format_version=_payload_v2(),
             scope_permission_to_route=False,
@@ -202,7 +298,7 @@ class ApiRoutes:
         for route in function.routes:
             http_route = apigw.HttpRoute(
                 function,
-                f"Route{_route_id(route)}",
+                route_construct_id(route),
                 http_api=api,
                 route_key=apigw.HttpRouteKey.with_(route.path, apigw.HttpMethod(route.method)),
                 integration=integration,
@@ -211,7 +307,7 @@ class ApiRoutes:
             if route.public_reason:
                 cfn = http_route.node.default_child
                 assert isinstance(cfn, cdk.CfnResource)
-                cfn.add_metadata("cora:publicReason", route.public_reason)
+                cfn.add_metadata(PUBLIC_REASON_METADATA, route.public_reason)
             routes.append(http_route)
         return routes
 
@@ -260,47 +356,147 @@ class ApiRoutes:
         with team_calls():
             return factory(scope)
 
-    def _api_in(self, stack: cdk.Stack) -> tuple[apigw.IHttpApi, apigw.IHttpRouteAuthorizer]:
-        # Keyed by the Python object (jsii hands back the same one): no round trip to Node.
+    def _refs_in(self, stack: cdk.Stack) -> _StackRefs:
+        """The API and authorizer ids in ``stack``, read from SSM (made once per stack; keyed by
+        the Python object, which jsii hands back the same: no round trip to Node)."""
         key = id(stack)
-        if key not in self._imported:
-            scope = Construct(stack, "OrgHttpApiRef")
-            api_id = ssm.StringParameter.value_for_string_parameter(scope, self.api_id_parameter)
-            authorizer_id = ssm.StringParameter.value_for_string_parameter(
-                scope, self.authorizer_id_parameter
-            )
-            self._imported[key] = (
+        refs = self._refs.get(key)
+        if refs is None:
+            scope = Construct(stack, IMPORT_SCOPE_ID)
+            refs = self._refs[key] = _StackRefs(
                 stack,
-                apigw.HttpApi.from_http_api_attributes(scope, "HttpApi", http_api_id=api_id),
+                scope,
+                ssm.StringParameter.value_for_string_parameter(scope, self.api_id_parameter),
+                ssm.StringParameter.value_for_string_parameter(scope, self.authorizer_id_parameter),
+            )
+        return refs
+
+    def _api_in(self, stack: cdk.Stack) -> tuple[apigw.IHttpApi, apigw.IHttpRouteAuthorizer]:
+        """The imported API and org authorizer route constructs are made on (once per stack)."""
+        refs = self._refs_in(stack)
+        if refs.imported is None:
+            refs.imported = (
+                apigw.HttpApi.from_http_api_attributes(refs.scope, IMPORTED_API_ID, http_api_id=refs.api_id),
                 apigw.HttpAuthorizer.from_http_authorizer_attributes(
-                    scope, "OrgAuthorizer", authorizer_id=authorizer_id, authorizer_type="CUSTOM"
+                    refs.scope, "OrgAuthorizer", authorizer_id=refs.authorizer_id, authorizer_type="CUSTOM"
                 ),
             )
-        _stack, api, authorizer = self._imported[key]
-        return api, authorizer
+        return refs.imported
+
+
+IMPORT_SCOPE_ID = "OrgHttpApiRef"
+IMPORTED_API_ID = "HttpApi"
+INCLUDE_ID = "CoraHttpRoutes"
+"""The id of a stack's routes include (``CoraHttpRoutes``, then ``CoraHttpRoutes2``... when a
+stack's routes are flushed more than once)."""
+_INCLUDED_BY = "_cora_included_by"
+_INCLUDED_ROUTES = "_cora_included_routes"
+_CDK_ALLOCATE_LOGICAL_ID = cdk.Stack._allocate_logical_id
+
+
+@dataclass
+class _StackRefs:
+    stack: cdk.Stack
+    scope: Construct
+    api_id: str
+    authorizer_id: str
+    imported: tuple[apigw.IHttpApi, apigw.IHttpRouteAuthorizer] | None = None
+
+
+@dataclass
+class _PendingRoutes:
+    stack: cdk.Stack
+    functions: list[StandardLambda] = field(default_factory=list)
+
+
+@jsii.implements(cdk.IAspect)
+class _CreatePendingRoutes:
+    """Visits one empty construct of the stack when the app synthesizes: creates the stack's
+    routes still pending (none when :meth:`ApiRoutes.flush` ran)."""
+
+    def __init__(self, routes: ApiRoutes, key: int) -> None:
+        self._routes = routes
+        self._key = key
+
+    def visit(self, node: IConstruct) -> None:
+        with library_calls():
+            self._routes._flush_stack(self._key)
+
+
+def route_construct(function: StandardLambda, route: Route) -> IConstruct | None:
+    """The construct of one of ``function``'s wired routes, to acknowledge a rule on: its
+    ``HttpRoute``, or its resource in the stack's routes include (created now if pending).
+    None when the route was never wired."""
+    routes = getattr(function, _INCLUDED_BY, None)
+    if not isinstance(routes, ApiRoutes):
+        return function.node.try_find_child(route_construct_id(route))
+    with library_calls():
+        routes._flush_stack(id(function.stack))
+        found = _included_routes(function).get(route.key)
+        if found is None:
+            return None
+        include, logical_id = found
+        resource: cdk.CfnResource = include.get_resource(logical_id)
+        return resource
+
+
+def _included_routes(function: StandardLambda) -> dict[str, tuple[CfnInclude, str]]:
+    """Route key -> (the include holding it, its logical id), for ``function``'s included routes."""
+    found: dict[str, tuple[CfnInclude, str]] | None = getattr(function, _INCLUDED_ROUTES, None)
+    if found is None:
+        found = {}
+        setattr(function, _INCLUDED_ROUTES, found)
+    return found
+
+
+def _count(stack: cdk.Stack, what: str) -> str:
+    """``""`` the first time ``what`` is made in ``stack``, then ``"2"``, ``"3"``..."""
+    counts: dict[str, int] = kept(stack, "http routes counts", dict)
+    counts[what] = counts.get(what, 0) + 1
+    return "" if counts[what] == 1 else str(counts[what])
+
+
+def _stack_path(stack: cdk.Stack) -> tuple[str, ...]:
+    """The construct ids from the app (excluded) down to ``stack`` (at most one round trip per
+    stack)."""
+
+    def read() -> tuple[str, ...]:
+        path = getattr(stack, "construct_path", None)  # a CoraStack made in the app knows it
+        if not isinstance(path, str):
+            path = (getattr(stack, "stack_node", None) or stack.node).path
+        return tuple(part for part in path.split("/") if part)
+
+    return kept(stack, "construct path", read)
+
+
+def _path_below(function: StandardLambda, stack_path: tuple[str, ...]) -> tuple[str, ...]:
+    """``function``'s construct ids below its stack, read from Node (a StandardLambda made in a
+    construct of the stack rather than in the stack itself)."""
+    parts = tuple(part for part in function.node.path.split("/") if part)
+    return parts[len(stack_path) :]
+
+
+def _include(
+    stack: cdk.Stack, construct_id: str, template: Mapping[str, object], values: Mapping[str, object]
+) -> Any:
+    """``CfnInclude`` of ``template`` in ``stack``, its parameters replaced by ``values``: the
+    template is written to a temporary file for the include to read, and removed."""
+    from aws_cdk import cloudformation_include
+
+    handle, name = tempfile.mkstemp(prefix="cora-routes-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            json.dump(template, file)
+        return cloudformation_include.CfnInclude(
+            stack, construct_id, template_file=name, parameters=dict(values)
+        )
+    finally:
+        Path(name).unlink()
 
 
 @cache
 def _payload_v2() -> apigw.PayloadFormatVersion:
     return apigw.PayloadFormatVersion.VERSION_2_0
-
-
-def _route_id(route: Route) -> str:
-    """A stable, unique construct id for a route, e.g. ``GETTasksTaskId3f2a9c``."""
-    return _route_id_of(route.method, route.path, route.key)
-
-
-@cache
-def _route_id_of(method: str, path: str, key: str) -> str:
-    """:func:`_route_id`, once per route (the wiring and the acknowledgements both ask)."""
-    parts = [method]
-    for segment in path.strip("/").split("/"):
-        cleaned = "".join(ch for ch in segment if ch.isalnum() or ch == "_")
-        parts.append(cleaned[:1].upper() + cleaned[1:] if cleaned else "Root")
-    if path == "/":
-        parts.append("Root")
-    # The readable part can collide ({id} vs id); the digest of the route key cannot.
-    return "".join(parts) + hashlib.sha256(key.encode()).hexdigest()[:6]
 
 
 def lambda_invocation_uri(stack: cdk.Stack, function_arn: str) -> str:
@@ -312,15 +508,18 @@ def lambda_invocation_uri(stack: cdk.Stack, function_arn: str) -> str:
     )
 
 
-def allow_authorizer_invoke(scope: Construct, authorizer_arn: str, api_id: str, authorizer_id: str) -> None:
-    """Let API Gateway invoke the org authorizer's function from this API's authorizer only."""
+def allow_authorizer_invoke(
+    scope: Construct, authorizer_arn: str, api_id: str, authorizer_id: str, *, stack: cdk.Stack | None = None
+) -> None:
+    """Let API Gateway invoke the org authorizer's function from this API's authorizer only
+    (``stack``: the stack of ``scope``, when the caller has it at hand)."""
     lambda_.CfnPermission(
         scope,
         "InvokeOrgAuthorizer",
         action="lambda:InvokeFunction",
         function_name=authorizer_arn,
         principal="apigateway.amazonaws.com",
-        source_arn=cdk.Stack.of(scope).format_arn(
+        source_arn=(stack or cdk.Stack.of(scope)).format_arn(
             service="execute-api", resource=api_id, resource_name=f"authorizers/{authorizer_id}"
         ),
     )

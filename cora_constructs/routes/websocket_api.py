@@ -48,10 +48,10 @@ from cora_constructs.functions.observability import context_number, log_retentio
 from cora_constructs.functions.standard_lambda import StandardLambda
 from cora_constructs.routes.http_api import (
     ORG_AUTHORIZER_NAME,
-    _route_id,
     allow_authorizer_invoke,
     lambda_invocation_uri,
 )
+from cora_constructs.routes.route_template import route_construct_id
 from cora_constructs.stack import project_of
 from cora_runtime.routes import CONNECT, DEFAULT_AUTH, PUBLIC, Route
 
@@ -240,7 +240,7 @@ class WebSocketRoutes:
             kind, authorizer = self._authorization(route, authorizer_id)
             cfn_route = apigw.CfnRoute(
                 function,
-                f"Route{_route_id(route)}",
+                route_construct_id(route),
                 api_id=api_id,
                 route_key=route.key,
                 target=f"integrations/{integration.ref}",

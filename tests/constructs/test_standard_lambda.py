@@ -305,7 +305,7 @@ def test_a_function_with_many_routes_gets_one_api_gateway_permission(project: Pa
     stack = CoraStack(app, "test-stack", app_kind="stack")
     routes = ApiRoutes(api_id_parameter="/t/api", authorizer_id_parameter="/t/auth")
     function = StandardLambda(stack, "Many", source=many, org_layer=org_layer(stack))
-    assert len(routes.add(function)) == 35
+    routes.add(function)
     app.synth()
     template = read_templates(tmp_path / "cdk.out")["test-stack"]
     assert len(resources(template, "AWS::ApiGatewayV2::Route")) == 35

@@ -1,0 +1,187 @@
+"""The routes of a stack written as one CloudFormation include are the resources route
+constructs made, under the same logical ids: a stack deployed before keeps every route."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from constructs import Construct
+
+from cora_constructs import ApiRoutes, CoraStack, StandardLambda
+from cora_constructs.compliance import aws_packs
+from cora_constructs.routes import http_api
+from cora_constructs.routes.http_api import INCLUDE_ID, route_construct
+from tests.cdk_helpers import new_app, read_templates, resources
+from tests.constructs.test_standard_lambda import DEMO, make_project, org_layer, write
+
+pytestmark = pytest.mark.synth
+
+PUBLIC_HANDLER = '''"""
+Status API - health and reports.
+
+Routes - Status:
+- GET /status/health - Liveness probe [public: load balancer health checks carry no token]
+- GET /status/report - The latest report
+- POST /status/report/{report_id} - Re-run a report
+"""
+
+
+def lambda_handler(event, context):
+    return {"statusCode": 200}
+'''
+STATUS = "packages/module-status/backend/lambdas/status_api"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = make_project(tmp_path / "project")
+    write(root / STATUS / "lambda_function.py", PUBLIC_HANDLER)
+    return root
+
+
+def build(project: Path, outdir: Path, *, include: bool, nested: bool = False) -> dict[str, Any]:
+    """The template of one stack with the demo and status functions, their routes included or
+    made one construct at a time (as before the include)."""
+    app = new_app(outdir, project)
+    stack = CoraStack(app, "test-stack", app_kind="stack")
+    routes = ApiRoutes(api_id_parameter="/t/api", authorizer_id_parameter="/t/auth")
+    scope: Construct = Construct(stack, "Group") if nested else stack
+    layer = org_layer(stack)
+    functions = [
+        StandardLambda(scope, "Demo", source=DEMO, org_layer=layer),
+        StandardLambda(scope, "Status", source=STATUS, org_layer=layer),
+    ]
+    original = http_api.ApiRoutes._includable
+    if not include:
+        http_api.ApiRoutes._includable = lambda self, function: False  # type: ignore[method-assign]
+    try:
+        for function in functions:
+            routes.add(function)
+    finally:
+        http_api.ApiRoutes._includable = original  # type: ignore[method-assign]
+    aws_packs.acknowledge_org_exceptions(functions)
+    app.synth()
+    return read_templates(outdir)["test-stack"]
+
+
+def without_paths(template: dict[str, Any]) -> dict[str, Any]:
+    for resource in template["Resources"].values():
+        metadata = resource.get("Metadata", {})
+        metadata.pop("aws:cdk:path", None)
+        if not metadata:
+            resource.pop("Metadata", None)
+    return template
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["in the stack", "in a construct of the stack"])
+def test_included_routes_are_the_resources_route_constructs_made(
+    project: Path, tmp_path: Path, nested: bool
+) -> None:
+    constructs = build(project, tmp_path / "constructs", include=False, nested=nested)
+    included = build(project, tmp_path / "included", include=True, nested=nested)
+    assert without_paths(included) == without_paths(constructs)
+    assert len(resources(included, "AWS::ApiGatewayV2::Route")) == 5
+    assert len(resources(included, "AWS::ApiGatewayV2::Integration")) == 2
+    assert len(resources(included, "AWS::Lambda::Permission")) == 2
+
+
+def test_included_resources_record_their_construct_path(project: Path, tmp_path: Path) -> None:
+    template = build(project, tmp_path / "out", include=True)
+    for kind in ("AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration", "AWS::Lambda::Permission"):
+        for logical_id, resource in resources(template, kind).items():
+            assert resource["Metadata"]["aws:cdk:path"] == f"test-stack/{INCLUDE_ID}/{logical_id}"
+
+
+def test_the_public_route_is_acknowledged_on_its_included_resource(project: Path, tmp_path: Path) -> None:
+    template = build(project, tmp_path / "out", include=True)
+    (public_id,) = [
+        logical_id
+        for logical_id, route in resources(template, "AWS::ApiGatewayV2::Route").items()
+        if route["Properties"]["AuthorizationType"] == "NONE"
+    ]
+    metadata = json.loads((tmp_path / "out" / "test-stack.metadata.json").read_text())
+    acknowledged = {
+        path: entry["data"]
+        for path, entries in metadata.items()
+        for entry in entries
+        if entry["type"] == aws_packs.ACKNOWLEDGED_RULES and "Annotation::AwsSolutions-APIG4" in entry["data"]
+    }
+    assert list(acknowledged) == [f"/test-stack/{INCLUDE_ID}/{public_id}"]
+    reason = acknowledged[f"/test-stack/{INCLUDE_ID}/{public_id}"]["Annotation::AwsSolutions-APIG4"]
+    assert "load balancer health checks carry no token" in reason
+
+
+def test_routes_added_after_a_flush_go_into_a_second_include(project: Path, tmp_path: Path) -> None:
+    app = new_app(tmp_path / "out", project)
+    stack = CoraStack(app, "test-stack", app_kind="stack")
+    routes = ApiRoutes(api_id_parameter="/t/api", authorizer_id_parameter="/t/auth", auto_flush=False)
+    layer = org_layer(stack)
+    demo = StandardLambda(stack, "Demo", source=DEMO, org_layer=layer)
+    assert routes.add(demo) == []
+    routes.flush()
+    status = StandardLambda(stack, "Status", source=STATUS, org_layer=layer)
+    routes.add(status)
+    public = next(route for route in status.routes if route.public_reason)
+    found = route_construct(status, public)  # the acknowledgements ask: created now
+    assert found is not None and found.node.path.startswith(f"test-stack/{INCLUDE_ID}2/")
+    app.synth()
+    template = read_templates(tmp_path / "out")["test-stack"]
+    assert len(resources(template, "AWS::ApiGatewayV2::Route")) == 5
+
+
+def test_without_a_flush_the_routes_are_created_when_the_app_synthesizes(
+    project: Path, tmp_path: Path
+) -> None:
+    app = new_app(tmp_path / "out", project)
+    stack = CoraStack(app, "test-stack", app_kind="stack")
+    routes = ApiRoutes(api_id_parameter="/t/api", authorizer_id_parameter="/t/auth")
+    routes.add(StandardLambda(stack, "Demo", source=DEMO, org_layer=org_layer(stack)))
+    assert stack.node.try_find_child(INCLUDE_ID) is None
+    app.synth()
+    template = read_templates(tmp_path / "out")["test-stack"]
+    assert {
+        r["Properties"]["RouteKey"] for r in resources(template, "AWS::ApiGatewayV2::Route").values()
+    } == {
+        "GET /demo",
+        "GET /demo/{demo_id}",
+    }
+
+
+def test_a_stack_that_allocates_its_own_logical_ids_keeps_route_constructs(
+    project: Path, tmp_path: Path
+) -> None:
+    class Prefixed(CoraStack):
+        def _allocate_logical_id(self, cfn_element: cdk.CfnElement) -> str:
+            return "Team" + super()._allocate_logical_id(cfn_element)
+
+    app = new_app(tmp_path / "out", project)
+    stack = Prefixed(app, "test-stack", app_kind="stack")
+    routes = ApiRoutes(api_id_parameter="/t/api", authorizer_id_parameter="/t/auth")
+    demo = StandardLambda(stack, "Demo", source=DEMO, org_layer=org_layer(stack))
+    assert len(routes.add(demo)) == 2  # HttpRoute constructs, under the stack's own ids
+    app.synth()
+    template = read_templates(tmp_path / "out")["test-stack"]
+    assert all(k.startswith("Team") for k in resources(template, "AWS::ApiGatewayV2::Route"))
+
+
+def test_the_template_file_is_removed_once_included(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(http_api.tempfile, "tempdir", str(scratch))
+    build(project, tmp_path / "out", include=True)
+    assert list(scratch.iterdir()) == []
+
+
+def test_routes_never_flushed_fail_the_synth(project: Path, tmp_path: Path) -> None:
+    app = new_app(tmp_path / "out", project)
+    stack = CoraStack(app, "test-stack", app_kind="stack")
+    routes = ApiRoutes(api_id_parameter="/t/api", authorizer_id_parameter="/t/auth", auto_flush=False)
+    routes.add(StandardLambda(stack, "Demo", source=DEMO, org_layer=org_layer(stack)))
+    with pytest.raises(RuntimeError, match=r"CORA-R5 .*call its flush\(\)"):
+        app.synth()
