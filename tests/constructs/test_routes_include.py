@@ -43,14 +43,18 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def build(project: Path, outdir: Path, *, include: bool, nested: bool = False) -> dict[str, Any]:
-    """The template of one stack with the demo and status functions, their routes included or
-    made one construct at a time (as before the include)."""
+def build(
+    project: Path, outdir: Path, *, include: bool, nested: bool = False, nested_stack: bool = False
+) -> dict[str, Any]:
+    """The template of one stack (or of its nested stack) with the demo and status functions,
+    their routes included or made one construct at a time (as before the include)."""
     app = new_app(outdir, project)
     stack = CoraStack(app, "test-stack", app_kind="stack")
     routes = ApiRoutes(api_id_parameter="/t/api", authorizer_id_parameter="/t/auth")
     scope: Construct = Construct(stack, "Group") if nested else stack
-    layer = org_layer(stack)
+    if nested_stack:
+        scope = cdk.NestedStack(stack, "Functions")
+    layer = org_layer(cdk.Stack.of(scope))
     functions = [
         StandardLambda(scope, "Demo", source=DEMO, org_layer=layer),
         StandardLambda(scope, "Status", source=STATUS, org_layer=layer),
@@ -65,6 +69,11 @@ def build(project: Path, outdir: Path, *, include: bool, nested: bool = False) -
         http_api.ApiRoutes._includable = original  # type: ignore[method-assign]
     aws_packs.acknowledge_org_exceptions(functions)
     app.synth()
+    if nested_stack:
+        (template,) = [
+            json.loads(path.read_text()) for path in outdir.glob("*Functions*.nested.template.json")
+        ]
+        return template  # type: ignore[no-any-return]
     return read_templates(outdir)["test-stack"]
 
 
@@ -77,12 +86,20 @@ def without_paths(template: dict[str, Any]) -> dict[str, Any]:
     return template
 
 
-@pytest.mark.parametrize("nested", [False, True], ids=["in the stack", "in a construct of the stack"])
+@pytest.mark.parametrize(
+    ("nested", "nested_stack"),
+    [(False, False), (True, False), (False, True)],
+    ids=["in the stack", "in a construct of the stack", "in a nested stack"],
+)
 def test_included_routes_are_the_resources_route_constructs_made(
-    project: Path, tmp_path: Path, nested: bool
+    project: Path, tmp_path: Path, nested: bool, nested_stack: bool
 ) -> None:
-    constructs = build(project, tmp_path / "constructs", include=False, nested=nested)
-    included = build(project, tmp_path / "included", include=True, nested=nested)
+    constructs = build(
+        project, tmp_path / "constructs", include=False, nested=nested, nested_stack=nested_stack
+    )
+    included = build(project, tmp_path / "included", include=True, nested=nested, nested_stack=nested_stack)
+    routes = resources(included, "AWS::ApiGatewayV2::Route").values()
+    assert all(f"/{INCLUDE_ID}/" in route["Metadata"]["aws:cdk:path"] for route in routes)
     assert without_paths(included) == without_paths(constructs)
     assert len(resources(included, "AWS::ApiGatewayV2::Route")) == 5
     assert len(resources(included, "AWS::ApiGatewayV2::Integration")) == 2
