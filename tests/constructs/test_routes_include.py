@@ -44,12 +44,18 @@ def project(tmp_path: Path) -> Path:
 
 
 def build(
-    project: Path, outdir: Path, *, include: bool, nested: bool = False, nested_stack: bool = False
+    project: Path,
+    outdir: Path,
+    *,
+    include: bool,
+    nested: bool = False,
+    nested_stack: bool = False,
+    stage: bool = False,
 ) -> dict[str, Any]:
     """The template of one stack (or of its nested stack) with the demo and status functions,
     their routes included or made one construct at a time (as before the include)."""
     app = new_app(outdir, project)
-    stack = CoraStack(app, "test-stack", app_kind="stack")
+    stack = CoraStack(cdk.Stage(app, "Prod") if stage else app, "test-stack", app_kind="stack")
     routes = ApiRoutes(api_id_parameter="/t/api", authorizer_id_parameter="/t/auth")
     scope: Construct = Construct(stack, "Group") if nested else stack
     if nested_stack:
@@ -74,6 +80,9 @@ def build(
             json.loads(path.read_text()) for path in outdir.glob("*Functions*.nested.template.json")
         ]
         return template  # type: ignore[no-any-return]
+    if stage:
+        (template,) = read_templates(outdir / "assembly-Prod").values()
+        return template
     return read_templates(outdir)["test-stack"]
 
 
@@ -87,17 +96,15 @@ def without_paths(template: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("nested", "nested_stack"),
-    [(False, False), (True, False), (False, True)],
-    ids=["in the stack", "in a construct of the stack", "in a nested stack"],
+    "where",
+    [{}, {"nested": True}, {"nested_stack": True}, {"stage": True}],
+    ids=["in the stack", "in a construct of the stack", "in a nested stack", "in a stack of a stage"],
 )
 def test_included_routes_are_the_resources_route_constructs_made(
-    project: Path, tmp_path: Path, nested: bool, nested_stack: bool
+    project: Path, tmp_path: Path, where: dict[str, bool]
 ) -> None:
-    constructs = build(
-        project, tmp_path / "constructs", include=False, nested=nested, nested_stack=nested_stack
-    )
-    included = build(project, tmp_path / "included", include=True, nested=nested, nested_stack=nested_stack)
+    constructs = build(project, tmp_path / "constructs", include=False, **where)
+    included = build(project, tmp_path / "included", include=True, **where)
     routes = resources(included, "AWS::ApiGatewayV2::Route").values()
     assert all(f"/{INCLUDE_ID}/" in route["Metadata"]["aws:cdk:path"] for route in routes)
     assert without_paths(included) == without_paths(constructs)
