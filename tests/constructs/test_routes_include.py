@@ -209,3 +209,19 @@ def test_routes_never_flushed_fail_the_synth(project: Path, tmp_path: Path) -> N
     routes.add(StandardLambda(stack, "Demo", source=DEMO, org_layer=org_layer(stack)))
     with pytest.raises(RuntimeError, match=r"CORA-R5 .*call its flush\(\)"):
         app.synth()
+
+
+def test_renaming_an_included_route_fails_the_synth(project: Path, tmp_path: Path) -> None:
+    # An included resource keeps the id written in the template: the CDK reports the rename it
+    # could not apply, instead of deploying a route under an id nobody asked for.
+    from cora_constructs.routes.logical_ids import logical_id
+    from cora_constructs.routes.route_template import route_construct_id
+
+    app = new_app(tmp_path / "out", project)
+    stack = CoraStack(app, "test-stack", app_kind="stack")
+    routes = ApiRoutes(api_id_parameter="/t/api", authorizer_id_parameter="/t/auth")
+    demo = StandardLambda(stack, "Demo", source=DEMO, org_layer=org_layer(stack))
+    routes.add(demo)
+    stack.rename_logical_id(logical_id(("Demo", route_construct_id(demo.routes[0]), "Resource")), "Renamed")
+    with pytest.raises(RuntimeError, match="renamed, but not found"):
+        app.synth()
