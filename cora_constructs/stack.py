@@ -11,7 +11,7 @@ from constructs import Construct
 
 from cora_constructs import defaults
 from cora_constructs.errors import CoraValidationError
-from cora_constructs.kept import kept, kept_of
+from cora_constructs.kept import kept, kept_of, node_of
 from cora_constructs.project import APP_KIND_CONTEXT, ProjectContext
 
 SYNTHESIZED_APPS_METADATA = "cora:synthesized-apps"
@@ -24,8 +24,7 @@ def record_synthesized_apps(stacks: Iterable[cdk.Stack], apps: Iterable[str]) ->
     """Mark every stack of this synth with the sorted list of apps it built."""
     value = sorted(set(apps))
     for stack in stacks:
-        node = getattr(stack, "stack_node", None) or stack.node
-        node.add_metadata(SYNTHESIZED_APPS_METADATA, value)
+        node_of(stack).add_metadata(SYNTHESIZED_APPS_METADATA, value)
 
 
 _PROJECT = "project context"
@@ -74,7 +73,7 @@ class CoraStack(cdk.Stack):
         kwargs.setdefault("stack_name", construct_id)
         super().__init__(scope, construct_id, **kwargs)
         # Fetched once and kept: every read of `node` is a round trip into the CDK's Node process.
-        self.stack_node = self.node
+        self.stack_node = node_of(self)
         self.stack_node.set_context(APP_KIND_CONTEXT, app_kind)
         self.stage: cdk.Stage | None = scope if isinstance(scope, cdk.Stage) else None
         """The app (or stage) the stack was created in, when its scope is one."""

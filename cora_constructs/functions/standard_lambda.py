@@ -492,7 +492,7 @@ def _require_wiring(function: StandardLambda) -> None:
 
     def registered() -> _RoutesWired:
         check = _RoutesWired()
-        (getattr(scope, "stack_node", None) or node_of(scope)).add_validation(check)
+        node_of(scope).add_validation(check)
         return check
 
     kept(scope, "routes wired", registered).functions.append(function)
@@ -553,13 +553,14 @@ def _bundling_required(stack: cdk.Stack) -> bool:
     path is one part not starting with ``.`` (which ``**`` always matches)."""
 
     def read() -> bool:
-        path = getattr(stack, "construct_path", None)
-        project = getattr(stack, "project", None)
-        patterns = project.bundling_stacks if isinstance(project, ProjectContext) else ("?",)
-        if patterns == ():
-            return False
-        if isinstance(path, str) and patterns in (None, ("**",)) and not path.startswith("."):
-            return True
+        project = getattr(stack, "project", None)  # a CoraStack's, read with the app's context
+        if isinstance(project, ProjectContext):
+            path = getattr(stack, "construct_path", None)
+            if project.bundling_stacks == ():
+                return False
+            every = project.bundling_stacks in (None, ("**",))
+            if every and isinstance(path, str) and not path.startswith("."):
+                return True
         return bool(stack.bundling_required)
 
     return kept(stack, "bundling required", read)

@@ -26,7 +26,7 @@ from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions.observability import context_number, log_retention
 from cora_constructs.functions.standard_lambda import ALIAS_CONSTRUCT_ID, StandardLambda
 from cora_constructs.jsii_checks import library_calls, team_calls
-from cora_constructs.kept import kept
+from cora_constructs.kept import kept, node_of
 from cora_constructs.project import ProjectContext
 from cora_constructs.routes.logical_ids import node_unique_id
 from cora_constructs.routes.route_template import (
@@ -122,7 +122,7 @@ class OrgHttpApi(Construct):
             authorizer_result_ttl_in_seconds=0,
         )
         authorizer_id = self.authorizer.ref
-        allow_authorizer_invoke(self, authorizer_arn, api_id, authorizer_id, stack=stack)
+        allow_authorizer_invoke(stack, self, authorizer_arn, api_id, authorizer_id)
         ssm.StringParameter(self, "ApiIdParameter", parameter_name=api_id_parameter, string_value=api_id)
         ssm.StringParameter(
             self,
@@ -463,7 +463,7 @@ def _stack_path(stack: cdk.Stack) -> tuple[str, ...]:
     def read() -> tuple[str, ...]:
         path = getattr(stack, "construct_path", None)  # a CoraStack made in the app knows it
         if not isinstance(path, str):
-            path = (getattr(stack, "stack_node", None) or stack.node).path
+            path = node_of(stack).path
         return tuple(part for part in path.split("/") if part)
 
     return kept(stack, "construct path", read)
@@ -478,7 +478,7 @@ def _path_below(function: StandardLambda, stack_path: tuple[str, ...]) -> tuple[
 
 def _include(
     stack: cdk.Stack, construct_id: str, template: Mapping[str, object], values: Mapping[str, object]
-) -> Any:
+) -> CfnInclude:
     """``CfnInclude`` of ``template`` in ``stack``, its parameters replaced by ``values``: the
     template is written to a temporary file for the include to read, and removed."""
     from aws_cdk import cloudformation_include
@@ -509,17 +509,17 @@ def lambda_invocation_uri(stack: cdk.Stack, function_arn: str) -> str:
 
 
 def allow_authorizer_invoke(
-    scope: Construct, authorizer_arn: str, api_id: str, authorizer_id: str, *, stack: cdk.Stack | None = None
+    stack: cdk.Stack, scope: Construct, authorizer_arn: str, api_id: str, authorizer_id: str
 ) -> None:
     """Let API Gateway invoke the org authorizer's function from this API's authorizer only
-    (``stack``: the stack of ``scope``, when the caller has it at hand)."""
+    (``scope``: where the permission is made, in ``stack``)."""
     lambda_.CfnPermission(
         scope,
         "InvokeOrgAuthorizer",
         action="lambda:InvokeFunction",
         function_name=authorizer_arn,
         principal="apigateway.amazonaws.com",
-        source_arn=(stack or cdk.Stack.of(scope)).format_arn(
+        source_arn=stack.format_arn(
             service="execute-api", resource=api_id, resource_name=f"authorizers/{authorizer_id}"
         ),
     )

@@ -179,7 +179,7 @@ class OrgWebSocketApi(Construct):
             authorizer_type="REQUEST",
             authorizer_uri=lambda_invocation_uri(stack, authorizer_arn),
         )
-        allow_authorizer_invoke(self, authorizer_arn, self.api.ref, self.authorizer.ref)
+        allow_authorizer_invoke(stack, self, authorizer_arn, self.api.ref, self.authorizer.ref)
         self.endpoint = f"{self.api.attr_api_endpoint}/{stage_name}"
         self.management_endpoint = management_endpoint(self.api.ref, stage_name, self)
         for name, parameter, value in (
