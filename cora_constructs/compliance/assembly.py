@@ -130,6 +130,14 @@ class AssemblyView:
     stacks: list[StackView]
     project_root: Path | None = None
     extra_metadata: MetadataEntries = field(default_factory=dict)
+    hashed_sources: frozenset[tuple[str, str]] = frozenset()
+    """``(asset hash, cora:source)`` pairs the process that wrote the assembly hashed from the
+    folders' bytes and checked (see :func:`~cora_constructs.functions.packaging.hashed_sources`):
+    CORA-L5 and L6 take those assets as their folders without reading either."""
+
+    def hashed_from(self, asset_hash: str | None, source: object) -> bool:
+        """Whether the asset ``asset_hash`` was hashed from the folder ``source`` by the synth."""
+        return asset_hash is not None and (asset_hash, source) in self.hashed_sources
 
     def path_of(self, stack_name: str, logical_id: str) -> str:
         """The construct path of a resource of any stack of the assembly."""
@@ -187,7 +195,10 @@ class ResourceView(_Derives):
 
 
 def load_assembly(
-    cdk_out: Path, project_root: Path | None = None, extra_metadata: MetadataEntries | None = None
+    cdk_out: Path,
+    project_root: Path | None = None,
+    extra_metadata: MetadataEntries | None = None,
+    hashed_sources: Iterable[tuple[str, str]] = (),
 ) -> AssemblyView:
     """Every stack of the assembly in ``cdk_out`` (nested stage assemblies included);
     ``extra_metadata``: construct metadata the assembly does not hold (the app's own).
@@ -215,7 +226,7 @@ def load_assembly(
         pending.extend(nested)
     if problems:
         raise CloudAssemblyError(problems)
-    return AssemblyView(cdk_out, stacks, project_root, dict(extra_metadata or {}))
+    return AssemblyView(cdk_out, stacks, project_root, dict(extra_metadata or {}), frozenset(hashed_sources))
 
 
 def load_templates(

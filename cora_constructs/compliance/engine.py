@@ -66,14 +66,17 @@ def check_assembly(
     rules: Sequence[Rule] = RULES,
     *,
     extra_metadata: MetadataEntries | None = None,
+    hashed_sources: Iterable[tuple[str, str]] = (),
 ) -> ComplianceReport:
     """Check every stack of the cloud assembly in ``cdk_out``; ``extra_metadata`` adds construct
-    metadata the assembly does not hold (acknowledgements made on the app itself).
+    metadata the assembly does not hold (acknowledgements made on the app itself);
+    ``hashed_sources``: the ``(asset hash, cora:source)`` pairs the synth that wrote the assembly
+    hashed and checked itself (:attr:`AssemblyView.hashed_sources`).
 
     Raises CloudAssemblyError when the assembly cannot be read.
     """
     with collector_paused():
-        return run(load_assembly(cdk_out, project_root, extra_metadata), rules)
+        return run(load_assembly(cdk_out, project_root, extra_metadata, hashed_sources), rules)
 
 
 def check_templates(

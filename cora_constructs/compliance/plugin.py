@@ -16,7 +16,7 @@ module of the pack that imports aws_cdk: the engine reads plain JSON.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,9 @@ from cora_constructs.compliance.engine import ComplianceReport, check_assembly, 
 from cora_constructs.compliance.model import Finding, Status
 from cora_constructs.compliance.report import write_report_files
 from cora_constructs.compliance.rules import RULES
+from cora_constructs.functions.packaging import hashed_sources
 from cora_constructs.kept import node_of
+from cora_constructs.stack import project_of
 
 PROJECT_ROOT_CONTEXT = "cora:projectRoot"
 
@@ -182,7 +184,8 @@ def check_after_synth(app: cdk.App, project_root: Path | None = None, *, write_r
 
     def synth_and_check(**options: Any) -> Any:
         assembly = synth(**options)
-        report = check_assembly_of(Path(assembly.directory), project_root, app)
+        hashed = hashed_sources(project_of(app).settings)
+        report = check_assembly_of(Path(assembly.directory), project_root, app, hashed_sources=hashed)
         if write_reports:
             write_report_files(report)
         for finding in report.unvalidated:
@@ -201,9 +204,12 @@ def check_after_synth(app: cdk.App, project_root: Path | None = None, *, write_r
     setattr(app, _CHECKED, True)
 
 
-def check_assembly_of(cdk_out: Path, project_root: Path | None, app: Any) -> ComplianceReport:
+def check_assembly_of(
+    cdk_out: Path, project_root: Path | None, app: Any, *, hashed_sources: Iterable[tuple[str, str]] = ()
+) -> ComplianceReport:
     """The pack on a written assembly, with the acknowledgements made on the app itself (CDK
-    writes no app-level metadata to the assembly). Raises CloudAssemblyError when the assembly
-    cannot be read."""
+    writes no app-level metadata to the assembly) and the function folders the app's own build
+    hashed and checked (``hashed_sources``). Raises CloudAssemblyError when the assembly cannot
+    be read."""
     root = project_root if project_root is not None else CoraChecks()._root(app)
-    return check_assembly(cdk_out, root, extra_metadata=_app_metadata(app))
+    return check_assembly(cdk_out, root, extra_metadata=_app_metadata(app), hashed_sources=hashed_sources)

@@ -78,6 +78,21 @@ def source_digest(folder: Path, excludes: Sequence[str] = ASSET_EXCLUDES) -> Sou
     return SourceDigest(digest.hexdigest(), size)
 
 
+HASHED_SOURCES = "hashed sources"
+
+
+def hashed_sources(settings: Mapping[str, object]) -> set[tuple[str, str]]:
+    """``(asset hash, cora:source)`` of every function folder hashed for its asset, and checked
+    (CORA-L6, L8, L11 on the folder), while this process built the app of ``settings``.
+
+    The CORA pack run after that app's synth trusts these pairs: an asset whose hash this
+    process computed from a folder's bytes holds exactly that folder (CORA-L5) and no native code
+    (CORA-L6), so neither rule reads the folder or the asset again. An asset swapped after
+    construction has another hash and is compared file by file, as ``cora check`` compares
+    every asset of an assembly it did not build."""
+    return kept(settings, HASHED_SOURCES, set)
+
+
 @dataclass(frozen=True)
 class FunctionCode:
     """What the function's asset is made of (``folder``: its source folder) and its dependency

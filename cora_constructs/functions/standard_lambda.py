@@ -38,6 +38,7 @@ from cora_constructs.functions.packaging import (
     SourceDigest,
     checker_for,
     function_code,
+    hashed_sources,
     import_problems,
     source_digest,
 )
@@ -219,6 +220,8 @@ class StandardLambda(Construct):
         self.dependencies = code.dependencies
         self.code_hash = digest.asset_hash
         """The hash of the code asset (``S3Key`` ``<code_hash>.zip``, tag ``cora:code-hash``)."""
+        if digest.fingerprint:  # the folder passed its checks: the pack need not read it again
+            hashed_sources(project.settings).add((self.code_hash, relative))
         self.size_parts = parts
         self.wired = False
         self.function_name = naming.function_name(

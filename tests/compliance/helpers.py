@@ -31,13 +31,24 @@ def stack(
     )  # fmt: skip
 
 
-def assembly(*stacks: StackView, project_root: Path | None = None) -> AssemblyView:
-    return AssemblyView(stacks[0].directory if stacks else Path(), list(stacks), project_root)
+def assembly(
+    *stacks: StackView, project_root: Path | None = None, hashed: frozenset[tuple[str, str]] = frozenset()
+) -> AssemblyView:
+    return AssemblyView(
+        stacks[0].directory if stacks else Path(), list(stacks), project_root, hashed_sources=hashed
+    )
 
 
-def run(rule: Rule, stack_view: StackView, logical_id: str, *, project_root: Path | None = None) -> Result:
+def run(
+    rule: Rule,
+    stack_view: StackView,
+    logical_id: str,
+    *,
+    project_root: Path | None = None,
+    hashed: frozenset[tuple[str, str]] = frozenset(),
+) -> Result:
     view = ResourceView(
-        assembly(stack_view, project_root=project_root),
+        assembly(stack_view, project_root=project_root, hashed=hashed),
         stack_view,
         logical_id,
         stack_view.resources[logical_id],

@@ -271,6 +271,26 @@ class TestL5CodeHashEscape:
         result = run(L5, stack({"Fn": fn}), "Fn")
         assert result.status is Status.NON_COMPLIANT and "not the asset of cora:source" in result.message
 
+    def test_compliance_3_asset_the_synth_hashed_from_its_source_is_not_read(self, tmp_path: Path) -> None:
+        # The synth that wrote the assembly hashed this asset from cora:source itself: the pack
+        # takes it as that folder (here the staged bytes differ, which a real synth cannot do).
+        root, cdk_out = _project(tmp_path, handler_text="def lambda_handler(e, c):\n    return 2\n")
+        source = str(cora_metadata()["cora:source"])
+        s = stack({"Fn": _cora_function()}, directory=cdk_out)
+        hashed = frozenset({(ASSET_HASH, source)})
+        assert run(L5, s, "Fn", project_root=root, hashed=hashed).status is Status.COMPLIANT
+        # Hashed from another folder, or another asset hashed: compared file by file.
+        other = frozenset({(ASSET_HASH, "packages/module-x/backend/lambdas/y"), ("b" * 64, source)})
+        result = run(L5, s, "Fn", project_root=root, hashed=other)
+        assert result.status is Status.NON_COMPLIANT and "lambda_function.py differ" in result.message
+
+    def test_noncompliance_6_overrides_found_on_a_hashed_asset(self, tmp_path: Path) -> None:
+        root, cdk_out = _project(tmp_path)
+        hashed = frozenset({(ASSET_HASH, str(cora_metadata()["cora:source"]))})
+        s = stack({"Fn": _cora_function(Runtime="python3.12")}, directory=cdk_out)
+        result = run(L5, s, "Fn", project_root=root, hashed=hashed)
+        assert result.status is Status.NON_COMPLIANT and "overridden after construction" in result.message
+
     def test_unvalidated_1_sources_not_found(self, tmp_path: Path) -> None:
         _, cdk_out = _project(tmp_path)
         result = run(L5, stack({"Fn": _cora_function()}, directory=cdk_out), "Fn", project_root=None)
@@ -346,6 +366,17 @@ class TestL6NativeCode:
         fn = function(Code=asset_code(), metadata={"aws:asset:path": "asset.zip"})
         result = run(L6, stack({"Fn": fn}, directory=tmp_path), "Fn")
         assert result.status is Status.NON_COMPLIANT and "lib/native.so" in result.message
+
+    def test_compliance_2_asset_the_synth_hashed_from_its_checked_source_is_not_scanned(
+        self, tmp_path: Path
+    ) -> None:
+        cdk_out = self._asset(tmp_path, {"index.py": b"", "pkg/_speedups.so": ELF_X86_64})
+        fn = asset_function(metadata={"aws:asset:path": f"asset.{ASSET_HASH}", "cora:source": "src/fn"})
+        s = stack({"Fn": fn}, directory=cdk_out)
+        # The synth hashed it from src/fn, whose folder passed CORA-L6 when the function was built.
+        assert run(L6, s, "Fn", hashed=frozenset({(ASSET_HASH, "src/fn")})).status is Status.COMPLIANT
+        result = run(L6, s, "Fn", hashed=frozenset({(ASSET_HASH, "src/other")}))
+        assert result.status is Status.NON_COMPLIANT
 
     def test_not_applicable_1_inline_code(self) -> None:
         result = run(L6, stack({"Fn": function(Code={"ZipFile": "x"})}), "Fn")

@@ -369,3 +369,26 @@ def test_a_team_authorizer_factory_runs_with_jsii_check(project: Path) -> None:
     routes.add(StandardLambda(stack, "Other", source=other, org_layer=org_layer(stack)))
     assert seen == [False]
     assert not jsii_checks.skipping()
+
+
+def test_a_built_function_records_the_asset_it_hashed_from_its_source(project: Path) -> None:
+    # The CORA pack after the synth takes these assets as their folders (CORA-L5, L6).
+    from cora_constructs.functions.packaging import hashed_sources
+    from cora_constructs.stack import project_of
+
+    stack = stack_in(project)
+    fn = StandardLambda(stack, "Demo", source=DEMO, org_layer=org_layer(stack))
+    cfn = fn.function_resource
+    assert cdk.Stack.of(fn).resolve(cfn.code)["s3Key"] == f"{fn.code_hash}.zip"
+    assert hashed_sources(project_of(stack).settings) == {(fn.code_hash, DEMO)}
+
+
+def test_a_refused_function_records_no_asset(project: Path) -> None:
+    from cora_constructs.functions.packaging import hashed_sources
+    from cora_constructs.stack import project_of
+
+    write(project / DEMO / "_speedups.so", "\x7fELF")
+    stack = stack_in(project)
+    with pytest.raises(CoraValidationError):
+        StandardLambda(stack, "Demo", source=DEMO, org_layer=org_layer(stack))
+    assert hashed_sources(project_of(stack).settings) == set()
