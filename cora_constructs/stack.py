@@ -21,10 +21,12 @@ app whose other half is gone."""
 
 
 def record_synthesized_apps(stacks: Iterable[cdk.Stack], apps: Iterable[str]) -> None:
-    """Mark every stack of this synth with the sorted list of apps it built."""
-    value = sorted(set(apps))
-    for stack in stacks:
-        node_of(stack).add_metadata(SYNTHESIZED_APPS_METADATA, value)
+    """Mark the first stack of this synth with the sorted list of apps it built: every stack is
+    in the one cloud assembly a synth writes, and its reader takes the first stack that carries
+    the mark (one jsii round trip per synth, not one per stack)."""
+    first = next(iter(stacks), None)
+    if first is not None:
+        node_of(first).add_metadata(SYNTHESIZED_APPS_METADATA, sorted(set(apps)))
 
 
 _PROJECT = "project context"

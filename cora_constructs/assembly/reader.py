@@ -344,7 +344,7 @@ def synthesized_apps(cdk_out: Path) -> frozenset[str] | None:
     """The apps the synth that wrote ``cdk_out`` built (``-c app=stack`` builds one), or None
     when the app does not record them.
 
-    The reference app marks every stack with construct metadata ``cora:synthesized-apps``; CDK
+    The library's apps mark one stack with construct metadata ``cora:synthesized-apps``; CDK
     writes it into the stack's metadata (inline, or the artifact's ``additionalMetadataFile``),
     never into a template. The first stack that carries it answers.
     """

@@ -14,12 +14,14 @@ from tests.manifest_gen.conftest import GeneratedProject, run_cli
 
 
 def mark(cdk_out: Path, apps: list[str]) -> None:
-    """Record ``apps`` the way the reference app does: construct metadata of each stack."""
+    """Record ``apps`` as the library's apps do: construct metadata of one stack (here the last
+    stack artifact, so the reader must look past the others)."""
     manifest_file = cdk_out / "manifest.json"
     manifest = json.loads(manifest_file.read_text())
-    for artifact_id, artifact in manifest["artifacts"].items():
-        if artifact["type"] == "aws:cloudformation:stack":
-            artifact["metadata"] = {f"/{artifact_id}": [{"type": SYNTHESIZED_APPS, "data": apps}]}
+    stacks = sorted(k for k, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack")
+    manifest["artifacts"][stacks[-1]]["metadata"] = {
+        f"/{stacks[-1]}": [{"type": SYNTHESIZED_APPS, "data": apps}]
+    }
     manifest_file.write_text(json.dumps(manifest))
 
 
@@ -51,6 +53,12 @@ def test_a_stack_only_assembly_is_refused_and_nothing_is_written(
 @pytest.mark.synth
 def test_the_reference_app_records_both_apps(reference: Synthesized) -> None:
     assert synthesized_apps(reference.outdir) == {"infra", "stack"}
+    # On one stack: every stack is in the one assembly a synth writes.
+    marked = [
+        path for path in reference.outdir.glob("*.metadata.json") if SYNTHESIZED_APPS in path.read_text()
+    ]
+    manifest = (reference.outdir / "manifest.json").read_text()
+    assert len(marked) + manifest.count(f'"{SYNTHESIZED_APPS}"') == 1
 
 
 def test_a_first_generate_from_a_stack_only_assembly_is_refused_too(
