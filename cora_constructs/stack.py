@@ -12,7 +12,7 @@ from constructs import Construct
 from cora_constructs import defaults
 from cora_constructs.errors import CoraValidationError
 from cora_constructs.kept import kept, kept_of, node_of
-from cora_constructs.project import APP_KIND_CONTEXT, ProjectContext
+from cora_constructs.project import ProjectContext
 
 SYNTHESIZED_APPS_METADATA = "cora:synthesized-apps"
 """Construct metadata (in the cloud assembly's manifest.json, never in a template) naming the
@@ -45,13 +45,22 @@ def remember_app_context(app: cdk.App, context: Mapping[str, Any]) -> None:
 
 
 def project_of(scope: Construct) -> ProjectContext:
-    """The project ``scope`` belongs to: its CoraStack's (a plain Python attribute), the app's
-    (read once per app), or, for any other construct, read from context."""
+    """The project ``scope`` belongs to: its CoraStack's (a plain Python attribute; for a nested
+    stack, the CoraStack it is nested in), the app's (read once per app), or, for any other
+    construct, read from context."""
     if isinstance(scope, cdk.App):
         return _app_context(scope)
-    stack = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(scope)
+    stack: cdk.Stack | None = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(scope)
     project = getattr(stack, "project", None)
-    return project if isinstance(project, ProjectContext) else ProjectContext.of(scope)
+    if isinstance(project, ProjectContext):
+        return project
+    # A nested stack (any other stack has no parent): the app is the CoraStack's it is nested in.
+    while stack is not None:
+        project = getattr(stack, "project", None)
+        if isinstance(project, ProjectContext):
+            return project
+        stack = stack.nested_stack_parent
+    return ProjectContext.of(scope)
 
 
 class CoraStack(cdk.Stack):
@@ -74,9 +83,6 @@ class CoraStack(cdk.Stack):
             )
         kwargs.setdefault("stack_name", construct_id)
         super().__init__(scope, construct_id, **kwargs)
-        # Fetched once and kept: every read of `node` is a round trip into the CDK's Node process.
-        self.stack_node = node_of(self)
-        self.stack_node.set_context(APP_KIND_CONTEXT, app_kind)
         self.stage: cdk.Stage | None = scope if isinstance(scope, cdk.Stage) else None
         """The app (or stage) the stack was created in, when its scope is one."""
         self.construct_path: str | None = construct_id if isinstance(scope, cdk.App) else None
@@ -84,3 +90,9 @@ class CoraStack(cdk.Stack):
         self.app_kind = app_kind
         # Context is fixed once an app has children, so the app's is read once and shared.
         self.project = dataclasses.replace(_app_context(scope), app=app_kind)
+
+    @property
+    def stack_node(self) -> Any:
+        """The stack's construct node, fetched on first use and kept: every read of ``node`` is
+        a round trip into the CDK's Node process."""
+        return node_of(self)

@@ -8,6 +8,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
 
 from cora_constructs import ApiRoutes, CoraStack, CoraValidationError, OrgLayer, StandardLambda
 from tests.cdk_helpers import new_app, parameter_name, read_templates, resources
@@ -392,3 +393,18 @@ def test_a_refused_function_records_no_asset(project: Path) -> None:
     with pytest.raises(CoraValidationError):
         StandardLambda(stack, "Demo", source=DEMO, org_layer=org_layer(stack))
     assert hashed_sources(project_of(stack).settings) == set()
+
+
+def test_a_nested_stack_belongs_to_the_app_of_the_cora_stack_it_is_nested_in(project: Path) -> None:
+    from cora_constructs.stack import project_of
+
+    infra = stack_in(project, app_kind="infra")
+    nested = cdk.NestedStack(cdk.NestedStack(infra, "Outer"), "Inner")
+    assert project_of(nested) is infra.project
+    assert project_of(Construct(nested, "Group")).app == "infra"
+    # Functional module code stays refused there, as in the infra stack itself (CORA-A1).
+    with pytest.raises(CoraValidationError) as caught:
+        StandardLambda(nested, "Demo", source=DEMO, org_layer=org_layer(infra))
+    assert "CORA-A1" in str(caught.value)
+    # A stack that is no CoraStack and nests in none: the app is read from context (none set).
+    assert project_of(cdk.Stack(infra.node.scope, "plain")).app is None
