@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from typing import Any
 
 import aws_cdk as cdk
@@ -11,6 +12,7 @@ from constructs import Construct
 
 from cora_constructs import defaults
 from cora_constructs.errors import CoraValidationError
+from cora_constructs.jsii_checks import library_calls
 from cora_constructs.kept import kept, kept_of, node_of
 from cora_constructs.project import ProjectContext
 
@@ -26,7 +28,8 @@ def record_synthesized_apps(stacks: Iterable[cdk.Stack], apps: Iterable[str]) ->
     the mark (one jsii round trip per synth, not one per stack)."""
     first = next(iter(stacks), None)
     if first is not None:
-        node_of(first).add_metadata(SYNTHESIZED_APPS_METADATA, sorted(set(apps)))
+        with library_calls():
+            node_of(first).add_metadata(SYNTHESIZED_APPS_METADATA, sorted(set(apps)))
 
 
 _PROJECT = "project context"
@@ -82,7 +85,15 @@ class CoraStack(cdk.Stack):
                 "pass app_kind='stack' for functional modules or 'infra' for the authorizer and layer.",
             )
         kwargs.setdefault("stack_name", construct_id)
-        super().__init__(scope, construct_id, **kwargs)
+        # jsii's runtime check of the stack's props (14 typeguard checks) only for a caller's own
+        # props: a stack the library makes with its name alone is built with checked strings.
+        own = set(kwargs) == {"stack_name"} and isinstance(kwargs["stack_name"], str)
+        with (
+            library_calls()
+            if own and isinstance(scope, Construct) and isinstance(construct_id, str)
+            else nullcontext()
+        ):
+            super().__init__(scope, construct_id, **kwargs)
         self.stage: cdk.Stage | None = scope if isinstance(scope, cdk.Stage) else None
         """The app (or stage) the stack was created in, when its scope is one."""
         self.construct_path: str | None = construct_id if isinstance(scope, cdk.App) else None

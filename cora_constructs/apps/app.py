@@ -32,6 +32,7 @@ from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions import prefetch
 from cora_constructs.functions.packaging import checker_for
 from cora_constructs.functions.standard_lambda import folder_tasks, routes_of
+from cora_constructs.jsii_checks import library_calls
 from cora_constructs.kept import node_of
 from cora_constructs.project import find_project_root
 from cora_constructs.routes.http_api import ApiRoutes
@@ -146,7 +147,8 @@ class StackApp:
             except CoraValidationError as error:
                 problems += error.violations
                 continue
-            stack.add_stack_dependency(self.api_stack, reason="routes attach to the shared HTTP API")
+            with library_calls():
+                stack.add_stack_dependency(self.api_stack, reason="routes attach to the shared HTTP API")
             self.modules[module] = stack
             self.stacks.append(stack)
         problems += missing_connect(declared)

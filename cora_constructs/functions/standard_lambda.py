@@ -162,7 +162,9 @@ class StandardLambda(Construct):
         description: str | None = None,
         **function_options: Any,
     ) -> None:
-        super().__init__(scope, construct_id)
+        # Construct(scope, id) with jsii's check when the types are wrong (its TypeError names them).
+        with library_calls() if _is_construct_and_id(scope, construct_id) else nullcontext():
+            super().__init__(scope, construct_id)
         # Every jsii round trip costs synth time at 200 functions: a CoraStack already knows its
         # project as a plain Python attribute, and the construct path is looked up only when
         # there is an error to report.
@@ -429,6 +431,11 @@ class StandardLambda(Construct):
 CODE_HASH_TAG = "cora:code-hash"
 ALIAS_CONSTRUCT_ID = "Live"
 """The construct id of a StandardLambda's ``live`` alias."""
+
+
+def _is_construct_and_id(scope: object, construct_id: object) -> bool:
+    """Whether ``Construct(scope, construct_id)`` has the types jsii's check would ask for."""
+    return isinstance(scope, Construct) and isinstance(construct_id, str)
 
 
 def _check_argument_types(

@@ -104,7 +104,25 @@ class OrgHttpApi(Construct):
         api_id_parameter: str,
         authorizer_id_parameter: str,
     ) -> None:
+        _require_text(
+            api_name=api_name,
+            authorizer_arn_parameter=authorizer_arn_parameter,
+            api_id_parameter=api_id_parameter,
+            authorizer_id_parameter=authorizer_id_parameter,
+        )
         super().__init__(scope, construct_id)
+        # Checked above and below: jsii's runtime check of each call is skipped (jsii_checks).
+        with library_calls():
+            self._build(scope, api_name, authorizer_arn_parameter, api_id_parameter, authorizer_id_parameter)
+
+    def _build(
+        self,
+        scope: Construct,
+        api_name: str,
+        authorizer_arn_parameter: str,
+        api_id_parameter: str,
+        authorizer_id_parameter: str,
+    ) -> None:
         stack = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(self)
         self.http_api = apigw.HttpApi(self, "HttpApi", api_name=api_name, create_default_stage=True)
         self.access_logs = self._observe_default_stage(project_of(stack))
@@ -153,6 +171,14 @@ class OrgHttpApi(Construct):
             ),
         )
         return access_logs
+
+
+def _require_text(**values: object) -> None:
+    """A TypeError naming every argument that is no str (jsii's own check is skipped)."""
+    wrong = [f"{name} must be a str, got {type(value).__name__}" for name, value in values.items()
+             if not isinstance(value, str)]  # fmt: skip
+    if wrong:
+        raise TypeError("; ".join(wrong))
 
 
 @dataclass

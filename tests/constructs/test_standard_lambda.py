@@ -408,3 +408,20 @@ def test_a_nested_stack_belongs_to_the_app_of_the_cora_stack_it_is_nested_in(pro
     assert "CORA-A1" in str(caught.value)
     # A stack that is no CoraStack and nests in none: the app is read from context (none set).
     assert project_of(cdk.Stack(infra.node.scope, "plain")).app is None
+
+
+def test_values_the_library_no_longer_has_jsii_check_are_checked_in_python(project: Path) -> None:
+    # The library's own stacks, API and org layer reference skip jsii's check; a caller's
+    # wrong value is still a TypeError naming it, and a caller's stack props keep jsii's check.
+    from cora_constructs.routes.http_api import OrgHttpApi
+
+    stack = stack_in(project)
+    with pytest.raises(TypeError, match="api_id_parameter must be a str, got int"):
+        OrgHttpApi(stack, "Api", api_name="a", authorizer_arn_parameter="/a", api_id_parameter=3,  # type: ignore[arg-type]
+                   authorizer_id_parameter="/b")  # fmt: skip
+    with pytest.raises(TypeError, match="parameter_name must be str"):
+        OrgLayer.from_ssm(stack, "Org", parameter_name=None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="description"):
+        CoraStack(stack.node.scope, "other", app_kind="stack", description=5)
+    with pytest.raises(TypeError, match="scope"):
+        StandardLambda("not a construct", "Demo", source=DEMO, org_layer=org_layer(stack))  # type: ignore[arg-type]
