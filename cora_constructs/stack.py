@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from contextlib import nullcontext
+from functools import cache
 from typing import Any
 
 import aws_cdk as cdk
@@ -30,6 +31,20 @@ def record_synthesized_apps(stacks: Iterable[cdk.Stack], apps: Iterable[str]) ->
     if first is not None:
         with library_calls():
             node_of(first).add_metadata(SYNTHESIZED_APPS_METADATA, sorted(set(apps)))
+
+
+def arn_environment(stack: cdk.Stack) -> tuple[str, str, str]:
+    """``(partition, region, account)`` of ``stack``, as ``stack.format_arn`` fills them in: for
+    an environment-agnostic CoraStack, the pseudo parameters' tokens (read once per process,
+    no round trip per stack); for any other stack, asked of the stack."""
+    if getattr(stack, "environment_agnostic", False) is True:
+        return _pseudo_parameters()
+    return stack.partition, stack.region, stack.account
+
+
+@cache
+def _pseudo_parameters() -> tuple[str, str, str]:
+    return cdk.Aws.PARTITION, cdk.Aws.REGION, cdk.Aws.ACCOUNT_ID
 
 
 _PROJECT = "project context"
@@ -98,6 +113,9 @@ class CoraStack(cdk.Stack):
         """The app (or stage) the stack was created in, when its scope is one."""
         self.construct_path: str | None = construct_id if isinstance(scope, cdk.App) else None
         """The stack's construct path, when known without asking Node (made in the app)."""
+        self.environment_agnostic = isinstance(scope, cdk.App) and kwargs.get("env") is None
+        """Made in the app without ``env``: its partition, region and account are CloudFormation's
+        pseudo parameters (what the CDK gives a stack no environment was given to)."""
         self.app_kind = app_kind
         # Context is fixed once an app has children, so the app's is read once and shared.
         self.project = dataclasses.replace(_app_context(scope), app=app_kind)

@@ -40,7 +40,7 @@ from cora_constructs.routes.route_template import (
     http_routes_template,
     route_construct_id,
 )
-from cora_constructs.stack import project_of
+from cora_constructs.stack import arn_environment, project_of
 from cora_runtime.routes import DEFAULT_AUTH, PUBLIC, Route
 
 if TYPE_CHECKING:
@@ -299,9 +299,7 @@ class ApiRoutes:
         values: dict[str, object] = {
             API_ID: refs.api_id,
             AUTHORIZER_ID: refs.authorizer_id,
-            API_SOURCE_ARN: stack.format_arn(
-                service="execute-api", resource=refs.api_id, resource_name="*/*/*"
-            ),
+            API_SOURCE_ARN: execute_api_arn(stack, refs.api_id, "*/*/*"),
         }
         for index, function in enumerate(pending.functions):
             values[alias_parameter(index)] = function.alias.function_arn
@@ -388,12 +386,11 @@ class ApiRoutes:
         key = id(stack)
         refs = self._refs.get(key)
         if refs is None:
-            scope = Construct(stack, IMPORT_SCOPE_ID)
+            # The parameters are the stack's whatever scope asks (CDK makes them in the stack).
             refs = self._refs[key] = _StackRefs(
                 stack,
-                scope,
-                ssm.StringParameter.value_for_string_parameter(scope, self.api_id_parameter),
-                ssm.StringParameter.value_for_string_parameter(scope, self.authorizer_id_parameter),
+                ssm.StringParameter.value_for_string_parameter(stack, self.api_id_parameter),
+                ssm.StringParameter.value_for_string_parameter(stack, self.authorizer_id_parameter),
             )
         return refs
 
@@ -401,10 +398,12 @@ class ApiRoutes:
         """The imported API and org authorizer route constructs are made on (once per stack)."""
         refs = self._refs_in(stack)
         if refs.imported is None:
+            # Made only for route constructs (the include names the API by its id alone).
+            scope = Construct(stack, IMPORT_SCOPE_ID)
             refs.imported = (
-                apigw.HttpApi.from_http_api_attributes(refs.scope, IMPORTED_API_ID, http_api_id=refs.api_id),
+                apigw.HttpApi.from_http_api_attributes(scope, IMPORTED_API_ID, http_api_id=refs.api_id),
                 apigw.HttpAuthorizer.from_http_authorizer_attributes(
-                    refs.scope, "OrgAuthorizer", authorizer_id=refs.authorizer_id, authorizer_type="CUSTOM"
+                    scope, "OrgAuthorizer", authorizer_id=refs.authorizer_id, authorizer_type="CUSTOM"
                 ),
             )
         return refs.imported
@@ -423,7 +422,6 @@ _CDK_ALLOCATE_LOGICAL_ID = cdk.Stack._allocate_logical_id
 @dataclass
 class _StackRefs:
     stack: cdk.Stack
-    scope: Construct
     api_id: str
     authorizer_id: str
     imported: tuple[apigw.IHttpApi, apigw.IHttpRouteAuthorizer] | None = None
@@ -528,10 +526,15 @@ def _payload_v2() -> apigw.PayloadFormatVersion:
 def lambda_invocation_uri(stack: cdk.Stack, function_arn: str) -> str:
     """API Gateway's URI for invoking the Lambda function ``function_arn`` (an authorizer or an
     integration)."""
-    return (
-        f"arn:{stack.partition}:apigateway:{stack.region}:lambda:path/2015-03-31/functions/"
-        f"{function_arn}/invocations"
-    )
+    partition, region, _ = arn_environment(stack)
+    return f"arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+
+
+def execute_api_arn(stack: cdk.Stack, api_id: str, resource_name: str) -> str:
+    """``stack.format_arn(service="execute-api", resource=api_id, resource_name=...)``, the same
+    string, without a round trip for a stack :func:`arn_environment` knows."""
+    partition, region, account = arn_environment(stack)
+    return f"arn:{partition}:execute-api:{region}:{account}:{api_id}/{resource_name}"
 
 
 def allow_authorizer_invoke(
@@ -545,7 +548,5 @@ def allow_authorizer_invoke(
         action="lambda:InvokeFunction",
         function_name=authorizer_arn,
         principal="apigateway.amazonaws.com",
-        source_arn=stack.format_arn(
-            service="execute-api", resource=api_id, resource_name=f"authorizers/{authorizer_id}"
-        ),
+        source_arn=execute_api_arn(stack, api_id, f"authorizers/{authorizer_id}"),
     )

@@ -425,3 +425,20 @@ def test_values_the_library_no_longer_has_jsii_check_are_checked_in_python(proje
         CoraStack(stack.node.scope, "other", app_kind="stack", description=5)
     with pytest.raises(TypeError, match="scope"):
         StandardLambda("not a construct", "Demo", source=DEMO, org_layer=org_layer(stack))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("env", [None, cdk.Environment(account="123456789012", region="eu-west-1")])
+def test_execute_api_arns_are_the_stacks_format_arn(project: Path, env: cdk.Environment | None) -> None:
+    # An environment-agnostic CoraStack's ARNs are written without asking the stack (no round
+    # trip); a stack given an environment is asked. Both resolve as stack.format_arn does.
+    from cora_constructs.routes.http_api import execute_api_arn, lambda_invocation_uri
+
+    app = new_app(project / "cdk.out", project)
+    stack = CoraStack(app, "test-stack", app_kind="stack", **({"env": env} if env else {}))
+    assert stack.environment_agnostic is (env is None)
+    expected = stack.format_arn(service="execute-api", resource="api1", resource_name="*/*/*")
+    assert stack.resolve(execute_api_arn(stack, "api1", "*/*/*")) == stack.resolve(expected)
+    uri = f"arn:{stack.partition}:apigateway:{stack.region}:lambda:path/2015-03-31/functions/fn/invocations"
+    assert stack.resolve(lambda_invocation_uri(stack, "fn")) == stack.resolve(uri)
+    if env is not None:
+        assert "eu-west-1" in stack.resolve(execute_api_arn(stack, "api1", "x"))
