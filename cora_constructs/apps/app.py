@@ -34,6 +34,7 @@ from cora_constructs.functions.packaging import checker_for
 from cora_constructs.functions.standard_lambda import folder_tasks, routes_of
 from cora_constructs.jsii_checks import library_calls
 from cora_constructs.kept import node_of
+from cora_constructs.layers.org_layer import ORG_LAYER_CONTENTS, org_contents_if_cached
 from cora_constructs.project import find_project_root
 from cora_constructs.routes.http_api import ApiRoutes
 from cora_constructs.routes.websocket_api import WebSocketRoutes, missing_connect
@@ -87,6 +88,7 @@ class StackApp:
             project.settings,
             [item.source for item in lambdas],
             folder_tasks(checker_for(project.settings, project.root)),
+            ahead={ORG_LAYER_CONTENTS: lambda: org_contents_if_cached(project)},
         )
         websocket = any(route.is_websocket for route in declared)
         self.api_stack = ApiStack(

@@ -11,6 +11,10 @@ the folder was never planned. An exception is handed over as it was raised. The 
 resolves each folder first (task ``"resolved"``, its real path): a folder's other results are
 found under the path as planned and as resolved.
 
+An app may also give ``ahead`` tasks of its own, run once before the folders
+(:meth:`FolderPrefetch.ahead_result`): the stack app reads its org layer's composition,
+fingerprint and cached bundle there.
+
 One prefetch per app (:func:`start`, :func:`of`), keyed by the app's settings mapping (every
 stack of one app shares it): a new app (a new synth, a new test) never sees another's results.
 """
@@ -69,9 +73,17 @@ class _Outcome:
 
 
 class FolderPrefetch:
-    """``tasks`` (name -> function of a folder) run for each of ``folders`` in a daemon thread."""
+    """``tasks`` (name -> function of a folder) run for each of ``folders`` in a daemon thread,
+    after the app's ``ahead`` tasks (name -> function of nothing), which run first."""
 
-    def __init__(self, folders: Iterable[Path], tasks: Mapping[str, Task]) -> None:
+    def __init__(
+        self,
+        folders: Iterable[Path],
+        tasks: Mapping[str, Task],
+        ahead: Mapping[str, Callable[[], object]] | None = None,
+    ) -> None:
+        self._ahead = dict(ahead or {})
+        self._ahead_outcome = _Outcome()
         self._tasks = dict(tasks)
         self._planned: dict[Path, _Outcome] = {}
         for folder in folders:
@@ -88,6 +100,13 @@ class FolderPrefetch:
             _restore_switch_interval()
 
     def _run_all(self) -> None:
+        for name, run_ahead in self._ahead.items():
+            try:
+                self._ahead_outcome.values[name] = run_ahead()
+            except Exception as error:  # the caller computes it again, and raises it there
+                self._ahead_outcome.errors[name] = error
+            time.sleep(0)
+        self._ahead_outcome.done.set()
         for planned, outcome in list(self._planned.items()):
             try:
                 folder = planned.resolve()
@@ -121,6 +140,16 @@ class FolderPrefetch:
             return outcome.values[name]  # type: ignore[return-value]
         return compute()  # the folder could not be resolved: its tasks never ran
 
+    def ahead_result(self, name: str, compute: Callable[[], T]) -> T:
+        """The ahead task ``name``'s result (waiting for it), else ``compute()`` here: when it
+        was not planned or raised (computed again, the error raised where it belongs)."""
+        if name not in self._ahead:
+            return compute()
+        self._ahead_outcome.done.wait()
+        if name in self._ahead_outcome.values:
+            return self._ahead_outcome.values[name]  # type: ignore[return-value]
+        return compute()
+
     def join(self) -> None:
         """Wait until every planned folder is done (tests)."""
         self._thread.join()
@@ -129,9 +158,15 @@ class FolderPrefetch:
 _KEY = "folder prefetch"
 
 
-def start(app_key: Mapping[str, Any], folders: Iterable[Path], tasks: Mapping[str, Task]) -> FolderPrefetch:
-    """Start the prefetch of ``folders`` for the app whose settings mapping is ``app_key``."""
-    prefetch = FolderPrefetch(folders, tasks)
+def start(
+    app_key: Mapping[str, Any],
+    folders: Iterable[Path],
+    tasks: Mapping[str, Task],
+    ahead: Mapping[str, Callable[[], object]] | None = None,
+) -> FolderPrefetch:
+    """Start the prefetch of ``folders`` (after the ``ahead`` tasks) for the app whose settings
+    mapping is ``app_key``."""
+    prefetch = FolderPrefetch(folders, tasks, ahead)
     kept_of(app_key)[_KEY] = prefetch
     return prefetch
 
@@ -146,3 +181,9 @@ def result(app_key: Mapping[str, Any], name: str, folder: Path, compute: Callabl
     """:meth:`FolderPrefetch.result` of the app's prefetch, or ``compute()`` without one."""
     prefetch = of(app_key)
     return compute() if prefetch is None else prefetch.result(name, folder, compute)
+
+
+def ahead_result(app_key: Mapping[str, Any], name: str, compute: Callable[[], T]) -> T:
+    """:meth:`FolderPrefetch.ahead_result` of the app's prefetch, or ``compute()`` without one."""
+    prefetch = of(app_key)
+    return compute() if prefetch is None else prefetch.ahead_result(name, compute)

@@ -37,6 +37,7 @@ from cora_constructs.dependencies.layer_ref import (
 )
 from cora_constructs.dependencies.sizes import bundle_size
 from cora_constructs.errors import CoraValidationError, Violation
+from cora_constructs.functions import prefetch
 from cora_constructs.jsii_checks import library_calls
 from cora_constructs.kept import kept_of
 from cora_constructs.project import ProjectContext
@@ -248,6 +249,11 @@ def _contents_from_cache(
     found = kept_of(project.settings).get(key)
     if isinstance(found, OrgLayerRef):
         return found
+    if source_dir is None:  # the project's own org layer: read ahead by the app's prefetch thread
+        ahead = prefetch.ahead_result(project.settings, ORG_LAYER_CONTENTS, lambda: None)
+        if isinstance(ahead, OrgLayerRef):
+            kept_of(project.settings)[key] = ahead
+            return ahead
     composed = ComposedLayer.of(org_layer_parts(project, source_dir))
     fingerprint = layer_fingerprint(composed)
     bundle = (
@@ -259,6 +265,23 @@ def _contents_from_cache(
     if bundle is not None or composed.problems:
         kept_of(project.settings)[key] = contents
     return contents
+
+
+ORG_LAYER_CONTENTS = "org layer contents"
+"""The prefetch task reading the project's org layer ahead (:func:`org_contents_if_cached`)."""
+
+
+def org_contents_if_cached(project: ProjectContext) -> OrgLayerRef | None:
+    """What the stack app knows of the project's org layer, as :func:`OrgLayer.from_ssm` finds
+    it, when that needs no construct: its parts, fingerprint and the bundle already in the
+    cache (or its composition problems). None when the bundle is not cached (then only a
+    stack may decide to build it). Reads files only: the app's prefetch thread runs it."""
+    composed = ComposedLayer.of(org_layer_parts(project, None))
+    fingerprint = layer_fingerprint(composed)
+    if composed.problems:
+        return _org_ref(None, composed, None, project, fingerprint)
+    hit = cached_bundle(layer_cache_root(project), fingerprint)
+    return None if hit is None else _org_ref(None, composed, hit, project, fingerprint)
 
 
 def _org_ref(

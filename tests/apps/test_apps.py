@@ -277,3 +277,35 @@ def test_a_bad_app_context_is_reported_with_the_settings(tmp_path: Path) -> None
     with pytest.raises(CoraValidationError) as caught:
         CoraApp(app)
     assert sorted(caught.value.codes) == ["CORA-A4", "CORA-S1"]
+
+
+def test_the_stack_app_reads_its_org_layer_ahead_in_the_prefetch_thread(tmp_path: Path) -> None:
+    # Once the org layer's bundle is cached, the prefetch thread reads its contents (parts,
+    # fingerprint, bundle) while the API stack is built; OrgLayer.from_ssm takes them, and they
+    # are what the module stack would have read itself.
+    from dataclasses import replace
+
+    from cora_constructs.functions import prefetch
+    from cora_constructs.kept import kept_of
+    from cora_constructs.layers.org_layer import ORG_LAYER_CONTENTS
+    from cora_constructs.stack import project_of
+    from tests.constructs.test_standard_lambda import make_project
+
+    root = make_project(tmp_path / "project")  # its own org layer, nothing to pip install
+    context = {"cora:project": "shop", "cora:layerCache": str(root / ".cache")}
+    first = new_app(tmp_path / "one", root, bundle=True, app="stack", **context)
+    CoraApp(first)  # builds the org layer's bundle into the cache (nothing read ahead: a miss)
+    assert prefetch.of(project_of(first).settings).ahead_result(ORG_LAYER_CONTENTS, lambda: "?") is None
+    second = new_app(tmp_path / "two", root, app="stack", **context)
+    built = CoraApp(second)
+    settings = project_of(second).settings
+    read_ahead = prefetch.of(settings).ahead_result(ORG_LAYER_CONTENTS, lambda: None)
+    assert read_ahead is not None and read_ahead is kept_of(settings)[("org layer contents", None)]
+    # The same as a stack reads without a prefetch thread.
+    third = new_app(tmp_path / "three", root, app="stack", **context)
+    alone = OrgLayer.from_ssm(CoraStack(third, "alone", app_kind="stack"), "Org", parameter_name="/p")
+    module_ref = built.stack.modules["demo"].org_layer if built.stack else None
+    assert module_ref is not None
+    assert replace(module_ref, layer_version=None, known_arn=None) == replace(
+        alone, layer_version=None, known_arn=None
+    )

@@ -114,3 +114,34 @@ def test_the_switch_interval_is_lowered_while_the_thread_runs_and_restored_after
     ahead.join()
     assert seen == [min(prefetch.SWITCH_INTERVAL, before)]
     assert sys.getswitchinterval() == before
+
+
+def test_ahead_tasks_run_first_in_the_thread_and_a_failed_one_is_computed_again_in_the_caller(
+    tmp_path: Path,
+) -> None:
+    order: list[str] = []
+
+    def folder_task(folder: Path) -> str:
+        order.append(f"folder {folder.name}")
+        return folder.name
+
+    def contents() -> str:
+        order.append(f"ahead in {threading.current_thread().name}")
+        return "read ahead"
+
+    def broken() -> str:
+        raise ValueError("the layer's requirements.txt cannot be read")
+
+    (tmp_path / "a").mkdir()
+    ahead = prefetch.FolderPrefetch(
+        [tmp_path / "a"], {"name": folder_task}, {"contents": contents, "broken": broken}
+    )
+    ahead.join()
+    assert order == ["ahead in cora-prefetch", "folder a"]
+    assert ahead.ahead_result("contents", lambda: "computed here") == "read ahead"
+    assert ahead.ahead_result("unplanned", lambda: "computed here") == "computed here"
+    # The caller computes it again, so the error is raised where it belongs.
+    with pytest.raises(ValueError, match="cannot be read"):
+        ahead.ahead_result("broken", broken)
+    # Without a prefetch for the app, computed here.
+    assert prefetch.ahead_result({}, "contents", lambda: "computed here") == "computed here"
