@@ -67,8 +67,11 @@ class Project:
     def write_handler(self, source: str) -> None:
         mark = len(self.serve.lines)
         (self.root / HANDLER).write_text(textwrap.dedent(source), encoding="utf-8")
+        # The watcher polls; restarting the workers can take seconds on a loaded 2-core machine.
         self.serve.wait_for(
-            r"^reloaded cora-dev-projects-project-service \(lambda_function\.py changed\)$", start=mark
+            r"^reloaded cora-dev-projects-project-service \(lambda_function\.py changed\)$",
+            start=mark,
+            timeout=30,
         )
 
 
