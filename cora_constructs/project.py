@@ -101,7 +101,8 @@ def _truthy(value: object) -> bool:
 
 
 APP_KIND_CONTEXT = "cora:app"
-"""Set by :class:`cora_constructs.CoraStack` on its own node: ``stack`` or ``infra``."""
+"""``stack`` or ``infra``, read from context for a construct in no CoraStack (a CoraStack's own
+constructs, and those of the stacks nested in it, take its ``app_kind``)."""
 
 
 def find_project_root(start: Path) -> Path:

@@ -69,10 +69,7 @@ def project_of(scope: Construct) -> ProjectContext:
     if isinstance(scope, cdk.App):
         return _app_context(scope)
     stack: cdk.Stack | None = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(scope)
-    project = getattr(stack, "project", None)
-    if isinstance(project, ProjectContext):
-        return project
-    # A nested stack (any other stack has no parent): the app is the CoraStack's it is nested in.
+    # A nested stack's app is the CoraStack's it is nested in (any other stack has no parent).
     while stack is not None:
         project = getattr(stack, "project", None)
         if isinstance(project, ProjectContext):

@@ -21,6 +21,7 @@ stack of one app shares it): a new app (a new synth, a new test) never sees anot
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -101,10 +102,9 @@ class FolderPrefetch:
 
     def _run_all(self) -> None:
         for name, run_ahead in self._ahead.items():
-            try:
+            # A task that raises has no value: its caller computes it again, and raises there.
+            with contextlib.suppress(Exception):
                 self._ahead_outcome.values[name] = run_ahead()
-            except Exception as error:  # the caller computes it again, and raises it there
-                self._ahead_outcome.errors[name] = error
             time.sleep(0)
         self._ahead_outcome.done.set()
         for planned, outcome in list(self._planned.items()):

@@ -388,7 +388,6 @@ class ApiRoutes:
         if refs is None:
             # The parameters are the stack's whatever scope asks (CDK makes them in the stack).
             refs = self._refs[key] = _StackRefs(
-                stack,
                 ssm.StringParameter.value_for_string_parameter(stack, self.api_id_parameter),
                 ssm.StringParameter.value_for_string_parameter(stack, self.authorizer_id_parameter),
             )
@@ -421,7 +420,6 @@ _CDK_ALLOCATE_LOGICAL_ID = cdk.Stack._allocate_logical_id
 
 @dataclass
 class _StackRefs:
-    stack: cdk.Stack
     api_id: str
     authorizer_id: str
     imported: tuple[apigw.IHttpApi, apigw.IHttpRouteAuthorizer] | None = None
