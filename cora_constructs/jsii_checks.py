@@ -84,3 +84,12 @@ def team_calls() -> Iterator[None]:
         yield
     finally:
         _hook._resolved_check = _accept
+
+
+def require_str(where: str, **values: object) -> None:
+    """A TypeError naming every argument of ``where`` that is not a str: the check jsii's would
+    have made of values the library then passes inside :func:`library_calls`."""
+    wrong = [f"{name} must be a str, got {type(value).__name__}" for name, value in values.items()
+             if not isinstance(value, str)]  # fmt: skip
+    if wrong:
+        raise TypeError(f"{where}: " + "; ".join(wrong))

@@ -47,6 +47,12 @@ def _pseudo_parameters() -> tuple[str, str, str]:
     return cdk.Aws.PARTITION, cdk.Aws.REGION, cdk.Aws.ACCOUNT_ID
 
 
+def construct_arguments(scope: object, construct_id: object) -> bool:
+    """Whether ``(scope, construct_id)`` have the types jsii's check of a construct's ``scope``
+    and ``id`` asks for (when they do, the library may skip that check)."""
+    return isinstance(scope, Construct) and isinstance(construct_id, str)
+
+
 _PROJECT = "project context"
 
 
@@ -100,11 +106,7 @@ class CoraStack(cdk.Stack):
         # jsii's runtime check of the stack's props (14 typeguard checks) only for a caller's own
         # props: a stack the library makes with its name alone is built with checked strings.
         own = set(kwargs) == {"stack_name"} and isinstance(kwargs["stack_name"], str)
-        with (
-            library_calls()
-            if own and isinstance(scope, Construct) and isinstance(construct_id, str)
-            else nullcontext()
-        ):
+        with library_calls() if own and construct_arguments(scope, construct_id) else nullcontext():
             super().__init__(scope, construct_id, **kwargs)
         self.stage: cdk.Stage | None = scope if isinstance(scope, cdk.Stage) else None
         """The app (or stage) the stack was created in, when its scope is one."""

@@ -46,7 +46,7 @@ from cora_constructs.functions.source_check import check_function_source
 from cora_constructs.jsii_checks import library_calls, team_calls
 from cora_constructs.kept import kept, node_of
 from cora_constructs.project import ProjectContext
-from cora_constructs.stack import project_of
+from cora_constructs.stack import construct_arguments, project_of
 from cora_runtime.routes import Route, RouteDocstringError, parse_file
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ class StandardLambda(Construct):
         **function_options: Any,
     ) -> None:
         # Construct(scope, id) with jsii's check when the types are wrong (its TypeError names them).
-        with library_calls() if _is_construct_and_id(scope, construct_id) else nullcontext():
+        with library_calls() if construct_arguments(scope, construct_id) else nullcontext():
             super().__init__(scope, construct_id)
         # Every jsii round trip costs synth time at 200 functions: a CoraStack already knows its
         # project as a plain Python attribute, and the construct path is looked up only when
@@ -431,11 +431,6 @@ class StandardLambda(Construct):
 CODE_HASH_TAG = "cora:code-hash"
 ALIAS_CONSTRUCT_ID = "Live"
 """The construct id of a StandardLambda's ``live`` alias."""
-
-
-def _is_construct_and_id(scope: object, construct_id: object) -> bool:
-    """Whether ``Construct(scope, construct_id)`` has the types jsii's check would ask for."""
-    return isinstance(scope, Construct) and isinstance(construct_id, str)
 
 
 def _check_argument_types(

@@ -38,7 +38,7 @@ from cora_constructs.dependencies.layer_ref import (
 from cora_constructs.dependencies.sizes import bundle_size
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions import prefetch
-from cora_constructs.jsii_checks import library_calls
+from cora_constructs.jsii_checks import library_calls, require_str
 from cora_constructs.kept import kept_of
 from cora_constructs.project import ProjectContext
 from cora_constructs.stack import project_of
@@ -227,11 +227,7 @@ class OrgLayer(Construct):
         own org layer folder, as for :class:`OrgLayer` (only used for what deploys watch).
         """
         project = project_of(scope)
-        if not isinstance(parameter_name, str) or not isinstance(construct_id, str):
-            raise TypeError(
-                f"OrgLayer.from_ssm: construct_id and parameter_name must be str, got "
-                f"{type(construct_id).__name__} and {type(parameter_name).__name__}"
-            )
+        require_str("OrgLayer.from_ssm", construct_id=construct_id, parameter_name=parameter_name)
         with library_calls():  # checked here: jsii's runtime check skipped (jsii_checks)
             arn = ssm.StringParameter.value_for_string_parameter(scope, parameter_name)
             layer = lambda_.LayerVersion.from_layer_version_arn(scope, construct_id, arn)

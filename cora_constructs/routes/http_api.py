@@ -25,7 +25,7 @@ from cora_constructs import defaults
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions.observability import context_number, log_retention
 from cora_constructs.functions.standard_lambda import ALIAS_CONSTRUCT_ID, StandardLambda
-from cora_constructs.jsii_checks import library_calls, team_calls
+from cora_constructs.jsii_checks import library_calls, require_str, team_calls
 from cora_constructs.kept import kept, node_of
 from cora_constructs.project import ProjectContext
 from cora_constructs.routes.logical_ids import node_unique_id
@@ -104,7 +104,8 @@ class OrgHttpApi(Construct):
         api_id_parameter: str,
         authorizer_id_parameter: str,
     ) -> None:
-        _require_text(
+        require_str(
+            "OrgHttpApi",
             api_name=api_name,
             authorizer_arn_parameter=authorizer_arn_parameter,
             api_id_parameter=api_id_parameter,
@@ -171,14 +172,6 @@ class OrgHttpApi(Construct):
             ),
         )
         return access_logs
-
-
-def _require_text(**values: object) -> None:
-    """A TypeError naming every argument that is no str (jsii's own check is skipped)."""
-    wrong = [f"{name} must be a str, got {type(value).__name__}" for name, value in values.items()
-             if not isinstance(value, str)]  # fmt: skip
-    if wrong:
-        raise TypeError("; ".join(wrong))
 
 
 @dataclass

@@ -49,6 +49,7 @@ from cora_constructs.functions.standard_lambda import StandardLambda
 from cora_constructs.routes.http_api import (
     ORG_AUTHORIZER_NAME,
     allow_authorizer_invoke,
+    execute_api_arn,
     lambda_invocation_uri,
 )
 from cora_constructs.routes.route_template import route_construct_id
@@ -110,9 +111,7 @@ def management_endpoint(api_id: str, stage: str, scope: Construct) -> str:
 def connections_arn(api_id: str, stage: str, scope: Construct) -> str:
     """Every connection of the stage: ``arn:...:execute-api:region:account:api/stage/*/@connections/*``
     (POST to send, GET to read, DELETE to close)."""
-    return cdk.Stack.of(scope).format_arn(
-        service="execute-api", resource=api_id, resource_name=f"{stage}/*/@connections/*"
-    )
+    return execute_api_arn(cdk.Stack.of(scope), api_id, f"{stage}/*/@connections/*")
 
 
 class OrgWebSocketApi(Construct):
@@ -231,9 +230,7 @@ class WebSocketRoutes:
             action="lambda:InvokeFunction",
             function_name=function.alias.function_arn,
             principal="apigateway.amazonaws.com",
-            source_arn=stack.format_arn(
-                service="execute-api", resource=api_id, resource_name=f"{self.stage_name}/*"
-            ),
+            source_arn=execute_api_arn(stack, api_id, f"{self.stage_name}/*"),
         )
         routes = []
         for route in function.routes:

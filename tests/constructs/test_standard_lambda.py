@@ -419,7 +419,7 @@ def test_values_the_library_no_longer_has_jsii_check_are_checked_in_python(proje
     with pytest.raises(TypeError, match="api_id_parameter must be a str, got int"):
         OrgHttpApi(stack, "Api", api_name="a", authorizer_arn_parameter="/a", api_id_parameter=3,  # type: ignore[arg-type]
                    authorizer_id_parameter="/b")  # fmt: skip
-    with pytest.raises(TypeError, match="parameter_name must be str"):
+    with pytest.raises(TypeError, match=r"OrgLayer\.from_ssm: parameter_name must be a str, got NoneType"):
         OrgLayer.from_ssm(stack, "Org", parameter_name=None)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="description"):
         CoraStack(stack.node.scope, "other", app_kind="stack", description=5)
