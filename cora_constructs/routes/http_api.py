@@ -30,13 +30,10 @@ from cora_constructs.kept import kept, node_of
 from cora_constructs.project import ProjectContext
 from cora_constructs.routes.logical_ids import node_unique_id
 from cora_constructs.routes.route_template import (
-    API_ID,
-    API_SOURCE_ARN,
-    AUTHORIZER_ID,
     INTEGRATION_ID,
     PUBLIC_REASON_METADATA,
+    RouteValues,
     WiredFunction,
-    alias_parameter,
     http_routes_template,
     route_construct_id,
 )
@@ -285,18 +282,13 @@ class ApiRoutes:
         for function in pending.functions:
             below = function.path_below_stack or _path_below(function, stack_path)
             alias = node_unique_id((*stack_path, *below, ALIAS_CONSTRUCT_ID))
-            wired.append(WiredFunction(below, alias, function.routes))
-        include_id = f"{INCLUDE_ID}{_count(stack, 'includes')}"
-        include_path = "/".join((*stack_path, include_id)) if project_of(stack).path_metadata else None
-        template, included = http_routes_template(wired, api_unique_id, include_path)
-        values: dict[str, object] = {
-            API_ID: refs.api_id,
-            AUTHORIZER_ID: refs.authorizer_id,
-            API_SOURCE_ARN: execute_api_arn(stack, refs.api_id, "*/*/*"),
-        }
-        for index, function in enumerate(pending.functions):
-            values[alias_parameter(index)] = function.alias.function_arn
-        include = _include(stack, include_id, template, values)
+            wired.append(WiredFunction(below, alias, function.routes, function.alias.function_arn))
+        scope, scope_path = _next_include_scope(stack, stack_path)
+        include_path = "/".join((*scope_path, INCLUDE_SCOPE_ID)) if project_of(stack).path_metadata else None
+        values = RouteValues(refs.api_id, refs.authorizer_id, execute_api_arn(stack, refs.api_id, "*/*/*"))
+        template, included = http_routes_template(wired, values, api_unique_id, include_path)
+        include = _include(scope, f"{INCLUDE_ID}{_count(stack, 'includes')}", template)
+        _includes(stack).append(include)
         for route in included:
             function = pending.functions[route.function]
             _included_routes(function)[route.route.key] = (include, route.logical_id)
@@ -404,8 +396,12 @@ class ApiRoutes:
 IMPORT_SCOPE_ID = "OrgHttpApiRef"
 IMPORTED_API_ID = "HttpApi"
 INCLUDE_ID = "CoraHttpRoutes"
-"""The id of a stack's routes include (``CoraHttpRoutes``, then ``CoraHttpRoutes2``... when a
-stack's routes are flushed more than once)."""
+"""The logical id of a stack's routes include (``CoraHttpRoutes``, then ``CoraHttpRoutes2``...
+when a stack's routes are flushed more than once); its construct is ``<stack>/Default``, then
+``<stack>/Default/Default``... (:data:`INCLUDE_SCOPE_ID`)."""
+INCLUDE_SCOPE_ID = "Default"
+"""The construct id of every routes include: the CDK leaves ``Default`` out of logical ids, so the
+resources kept in ``<stack>/Default/<id>`` have logical id ``<id>``."""
 _INCLUDED_BY = "_cora_included_by"
 _INCLUDED_ROUTES = "_cora_included_routes"
 _CDK_ALLOCATE_LOGICAL_ID = cdk.Stack._allocate_logical_id
@@ -491,22 +487,46 @@ def _path_below(function: StandardLambda, stack_path: tuple[str, ...]) -> tuple[
     return parts[len(stack_path) :]
 
 
-def _include(
-    stack: cdk.Stack, construct_id: str, template: Mapping[str, object], values: Mapping[str, object]
-) -> CfnInclude:
-    """``CfnInclude`` of ``template`` in ``stack``, its parameters replaced by ``values``: the
-    template is written to a temporary file for the include to read, and removed."""
+def _includes(stack: cdk.Stack) -> list[CfnInclude]:
+    """The stack's routes includes, in the order they were made."""
+    return kept(stack, "http routes includes", list)
+
+
+def _next_include_scope(stack: cdk.Stack, stack_path: tuple[str, ...]) -> tuple[Construct, tuple[str, ...]]:
+    """Where the stack's next routes include goes, and that scope's construct path: the stack for
+    the first, then the include before it. Every include is named ``Default``, an id the CDK
+    leaves out of logical ids, so an included resource's logical id is its own construct id."""
+    made = _includes(stack)
+    if not made:
+        return stack, stack_path
+    return made[-1], (*stack_path, *(INCLUDE_SCOPE_ID,) * len(made))
+
+
+def _include(scope: Construct, logical_id: str, template: Mapping[str, Any]) -> CfnInclude:
+    """``CfnInclude`` of ``template`` in ``scope`` (as construct ``Default``), every resource kept
+    as written (``dehydrated_resources``: no L1 class parses it, its tokens resolve when the
+    stack's template is written). The template is written to a temporary file for the include to
+    read, and removed.
+
+    A kept resource is not renamed by the include (``preserve_logical_ids`` applies to parsed
+    ones): its logical id is the one the CDK gives construct ``<stack>/Default/<id>``, which is
+    ``<id>``. The include itself writes no resource; ``logical_id`` names it (the CDK has no
+    id to give a construct whose path below the stack is only ``Default``)."""
     from aws_cdk import cloudformation_include
 
+    resources = template["Resources"]
+    assert isinstance(resources, Mapping)
     handle, name = tempfile.mkstemp(prefix="cora-routes-", suffix=".json")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             json.dump(template, file)
-        return cloudformation_include.CfnInclude(
-            stack, construct_id, template_file=name, parameters=dict(values)
+        include = cloudformation_include.CfnInclude(
+            scope, INCLUDE_SCOPE_ID, template_file=name, dehydrated_resources=list(resources)
         )
     finally:
         Path(name).unlink()
+    include.override_logical_id(logical_id)
+    return include
 
 
 @cache

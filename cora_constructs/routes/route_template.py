@@ -14,9 +14,12 @@ same logical ids (:mod:`.logical_ids`), so a stack deployed before keeps every r
 - per route, one ``AWS::ApiGatewayV2::Route``: the org authorizer (``CUSTOM``), or none for a
   ``[public: <reason>]`` route, whose reason is kept in its Metadata (``cora:publicReason``).
 
-The template's parameters are what the stack knows as tokens: the API id, the authorizer id,
-the API's ``execute-api`` ARN and each function's alias ARN (:func:`parameter_values` pairs
-them with the names used here).
+The values the stack knows as tokens (the API id, the authorizer id, the API's ``execute-api``
+ARN, each function's alias ARN: :class:`RouteValues`, :attr:`WiredFunction.alias_arn`) are
+written into the template as they are: the include keeps each resource as written
+(``dehydratedResources``), and the CDK resolves the tokens when it writes the stack's template.
+Properties are written in the order the CDK's L1 classes write them (alphabetical), so the
+stack's template is the one route constructs gave.
 """
 
 from __future__ import annotations
@@ -29,11 +32,6 @@ from functools import cache
 from cora_constructs.routes.logical_ids import logical_id
 from cora_runtime.routes import PUBLIC, Route
 
-API_ID = "ApiId"
-AUTHORIZER_ID = "AuthorizerId"
-API_SOURCE_ARN = "ApiSourceArn"
-"""Template parameters: the HTTP API's id, the org authorizer's id, and the ARN API Gateway
-invokes a function from (``arn:...:execute-api:<region>:<account>:<api>/*/*/*``)."""
 INTEGRATION_ID = "Integration"
 """The construct id of a function's integration (``HttpLambdaIntegration``'s), under its first route."""
 PUBLIC_REASON_METADATA = "cora:publicReason"
@@ -69,11 +67,29 @@ class WiredFunction:
     :ivar path: its construct path below its stack, e.g. ``("TrackerApi",)``.
     :ivar alias_unique_id: ``Names.nodeUniqueId`` of its ``live`` alias (names its permission).
     :ivar routes: its docstring routes (the org authorizer's, or public ones).
+    :ivar alias_arn: the ARN of its ``live`` alias (a token), which the integration and the
+        permission name.
     """
 
     path: tuple[str, ...]
     alias_unique_id: str
     routes: tuple[Route, ...]
+    alias_arn: str
+
+
+@dataclass(frozen=True)
+class RouteValues:
+    """What every route of the stack names (tokens of the stack).
+
+    :ivar api_id: the HTTP API's id.
+    :ivar authorizer_id: the org authorizer's id.
+    :ivar source_arn: the ARN API Gateway invokes a function from
+        (``arn:...:execute-api:<region>:<account>:<api>/*/*/*``).
+    """
+
+    api_id: str
+    authorizer_id: str
+    source_arn: str
 
 
 @dataclass(frozen=True)
@@ -85,13 +101,11 @@ class IncludedRoute:
     logical_id: str
 
 
-def alias_parameter(index: int) -> str:
-    """The template parameter holding the ARN of function ``index``'s ``live`` alias."""
-    return f"LiveAlias{index}"
-
-
 def http_routes_template(
-    functions: Sequence[WiredFunction], api_unique_id: str, include_path: str | None = None
+    functions: Sequence[WiredFunction],
+    values: RouteValues,
+    api_unique_id: str,
+    include_path: str | None = None,
 ) -> tuple[dict[str, object], list[IncludedRoute]]:
     """The template of ``functions``' routes, and each route's logical id.
 
@@ -99,17 +113,11 @@ def http_routes_template(
     (part of each permission's id). ``include_path``: the construct path of the include, given
     when resources record their path (``aws:cdk:path``: the include's resources are at
     ``<include_path>/<logical id>``; the CDK does not add it to included resources)."""
-    parameters: dict[str, object] = {
-        name: {"Type": "String"} for name in (API_ID, AUTHORIZER_ID, API_SOURCE_ARN)
-    }
     resources: dict[str, object] = {}
     included: list[IncludedRoute] = []
-    api = {"Ref": API_ID}
     for index, function in enumerate(functions):
         if not function.routes:
             continue
-        alias = {"Ref": alias_parameter(index)}
-        parameters[alias_parameter(index)] = {"Type": "String"}
         first = route_construct_id(function.routes[0])
         integration = logical_id((*function.path, first, INTEGRATION_ID, "Resource"))
         permission = f"ApiPermission.ApiScoped.{function.alias_unique_id}.{api_unique_id}"
@@ -117,9 +125,9 @@ def http_routes_template(
             **_path(include_path, integration),
             "Type": "AWS::ApiGatewayV2::Integration",
             "Properties": {
-                "ApiId": api,
+                "ApiId": values.api_id,
                 "IntegrationType": "AWS_PROXY",
-                "IntegrationUri": alias,
+                "IntegrationUri": function.alias_arn,
                 "PayloadFormatVersion": "2.0",
             },
         }
@@ -129,33 +137,34 @@ def http_routes_template(
             "Type": "AWS::Lambda::Permission",
             "Properties": {
                 "Action": "lambda:InvokeFunction",
-                "FunctionName": alias,
+                "FunctionName": function.alias_arn,
                 "Principal": "apigateway.amazonaws.com",
-                "SourceArn": {"Ref": API_SOURCE_ARN},
+                "SourceArn": values.source_arn,
             },
         }
         target = {"Fn::Join": ["", ["integrations/", {"Ref": integration}]]}
         for route in function.routes:
             name = logical_id((*function.path, route_construct_id(route), "Resource"))
-            resources[name] = _route_resource(route, api, target, include_path and f"{include_path}/{name}")
+            resources[name] = _route_resource(
+                route, values, target, include_path and f"{include_path}/{name}"
+            )
             included.append(IncludedRoute(index, route, name))
-    return {"Parameters": parameters, "Resources": resources}, included
+    return {"Resources": resources}, included
 
 
 def _path(include_path: str | None, name: str) -> dict[str, object]:
     return {"Metadata": {PATH_METADATA: f"{include_path}/{name}"}} if include_path else {}
 
 
-def _route_resource(route: Route, api: object, target: object, path: str | None) -> dict[str, object]:
+def _route_resource(route: Route, values: RouteValues, target: object, path: str | None) -> dict[str, object]:
     public = route.auth == PUBLIC
     properties: dict[str, object] = {
-        "ApiId": api,
+        "ApiId": values.api_id,
         "AuthorizationType": "NONE" if public else "CUSTOM",
+        **({} if public else {"AuthorizerId": values.authorizer_id}),
         "RouteKey": route.key,
         "Target": target,
     }
-    if not public:
-        properties["AuthorizerId"] = {"Ref": AUTHORIZER_ID}
     metadata: dict[str, object] = {PATH_METADATA: path} if path else {}
     if route.public_reason:
         metadata[PUBLIC_REASON_METADATA] = route.public_reason

@@ -14,7 +14,7 @@ from constructs import Construct
 from cora_constructs import ApiRoutes, CoraStack, StandardLambda
 from cora_constructs.compliance import aws_packs
 from cora_constructs.routes import http_api
-from cora_constructs.routes.http_api import INCLUDE_ID, route_construct
+from cora_constructs.routes.http_api import INCLUDE_ID, INCLUDE_SCOPE_ID, route_construct
 from tests.cdk_helpers import new_app, read_templates, resources
 from tests.constructs.test_standard_lambda import DEMO, make_project, org_layer, write
 
@@ -106,7 +106,7 @@ def test_included_routes_are_the_resources_route_constructs_made(
     constructs = build(project, tmp_path / "constructs", include=False, **where)
     included = build(project, tmp_path / "included", include=True, **where)
     routes = resources(included, "AWS::ApiGatewayV2::Route").values()
-    assert all(f"/{INCLUDE_ID}/" in route["Metadata"]["aws:cdk:path"] for route in routes)
+    assert all(f"/{INCLUDE_SCOPE_ID}/" in route["Metadata"]["aws:cdk:path"] for route in routes)
     assert without_paths(included) == without_paths(constructs)
     assert len(resources(included, "AWS::ApiGatewayV2::Route")) == 5
     assert len(resources(included, "AWS::ApiGatewayV2::Integration")) == 2
@@ -117,7 +117,7 @@ def test_included_resources_record_their_construct_path(project: Path, tmp_path:
     template = build(project, tmp_path / "out", include=True)
     for kind in ("AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration", "AWS::Lambda::Permission"):
         for logical_id, resource in resources(template, kind).items():
-            assert resource["Metadata"]["aws:cdk:path"] == f"test-stack/{INCLUDE_ID}/{logical_id}"
+            assert resource["Metadata"]["aws:cdk:path"] == f"test-stack/{INCLUDE_SCOPE_ID}/{logical_id}"
 
 
 def test_the_public_route_is_acknowledged_on_its_included_resource(project: Path, tmp_path: Path) -> None:
@@ -134,8 +134,8 @@ def test_the_public_route_is_acknowledged_on_its_included_resource(project: Path
         for entry in entries
         if entry["type"] == aws_packs.ACKNOWLEDGED_RULES and "Annotation::AwsSolutions-APIG4" in entry["data"]
     }
-    assert list(acknowledged) == [f"/test-stack/{INCLUDE_ID}/{public_id}"]
-    reason = acknowledged[f"/test-stack/{INCLUDE_ID}/{public_id}"]["Annotation::AwsSolutions-APIG4"]
+    assert list(acknowledged) == [f"/test-stack/{INCLUDE_SCOPE_ID}/{public_id}"]
+    reason = acknowledged[f"/test-stack/{INCLUDE_SCOPE_ID}/{public_id}"]["Annotation::AwsSolutions-APIG4"]
     assert "load balancer health checks carry no token" in reason
 
 
@@ -151,10 +151,17 @@ def test_routes_added_after_a_flush_go_into_a_second_include(project: Path, tmp_
     routes.add(status)
     public = next(route for route in status.routes if route.public_reason)
     found = route_construct(status, public)  # the acknowledgements ask: created now
-    assert found is not None and found.node.path.startswith(f"test-stack/{INCLUDE_ID}2/")
+    # The second include is made in the first, also as Default: its resources keep their ids.
+    assert found is not None
+    assert found.node.path == f"test-stack/{INCLUDE_SCOPE_ID}/{INCLUDE_SCOPE_ID}/{found.node.id}"
     app.synth()
     template = read_templates(tmp_path / "out")["test-stack"]
-    assert len(resources(template, "AWS::ApiGatewayV2::Route")) == 5
+    routes_of = resources(template, "AWS::ApiGatewayV2::Route")
+    assert len(routes_of) == 5
+    assert routes_of[found.node.id]["Metadata"]["aws:cdk:path"] == found.node.path
+    logical_ids = json.loads((tmp_path / "out" / "test-stack.metadata.json").read_text())
+    entries = logical_ids[f"/test-stack/{INCLUDE_SCOPE_ID}/{INCLUDE_SCOPE_ID}"]
+    assert [e["data"] for e in entries if e["type"] == "aws:cdk:logicalId"] == [f"{INCLUDE_ID}2"]
 
 
 def test_without_a_flush_the_routes_are_created_when_the_app_synthesizes(
@@ -164,7 +171,7 @@ def test_without_a_flush_the_routes_are_created_when_the_app_synthesizes(
     stack = CoraStack(app, "test-stack", app_kind="stack")
     routes = ApiRoutes(api_id_parameter="/t/api", authorizer_id_parameter="/t/auth")
     routes.add(StandardLambda(stack, "Demo", source=DEMO, org_layer=org_layer(stack)))
-    assert stack.node.try_find_child(INCLUDE_ID) is None
+    assert stack.node.try_find_child(INCLUDE_SCOPE_ID) is None
     app.synth()
     template = read_templates(tmp_path / "out")["test-stack"]
     assert {
@@ -211,9 +218,9 @@ def test_routes_never_flushed_fail_the_synth(project: Path, tmp_path: Path) -> N
         app.synth()
 
 
-def test_renaming_an_included_route_fails_the_synth(project: Path, tmp_path: Path) -> None:
-    # An included resource keeps the id written in the template: the CDK reports the rename it
-    # could not apply, instead of deploying a route under an id nobody asked for.
+def test_an_included_route_can_be_renamed(project: Path, tmp_path: Path) -> None:
+    # An included resource's logical id is the one the CDK allocates (it is not overridden), so a
+    # rename applies as it does to a route construct's resource.
     from cora_constructs.routes.logical_ids import logical_id
     from cora_constructs.routes.route_template import route_construct_id
 
@@ -222,6 +229,9 @@ def test_renaming_an_included_route_fails_the_synth(project: Path, tmp_path: Pat
     routes = ApiRoutes(api_id_parameter="/t/api", authorizer_id_parameter="/t/auth")
     demo = StandardLambda(stack, "Demo", source=DEMO, org_layer=org_layer(stack))
     routes.add(demo)
-    stack.rename_logical_id(logical_id(("Demo", route_construct_id(demo.routes[0]), "Resource")), "Renamed")
-    with pytest.raises(RuntimeError, match="renamed, but not found"):
-        app.synth()
+    original = logical_id(("Demo", route_construct_id(demo.routes[0]), "Resource"))
+    stack.rename_logical_id(original, "Renamed")
+    app.synth()
+    routes_of = resources(read_templates(tmp_path / "out")["test-stack"], "AWS::ApiGatewayV2::Route")
+    assert "Renamed" in routes_of and original not in routes_of
+    assert routes_of["Renamed"]["Properties"]["RouteKey"] == demo.routes[0].key
