@@ -288,7 +288,6 @@ class ApiRoutes:
         values = RouteValues(refs.api_id, refs.authorizer_id, execute_api_arn(stack, refs.api_id, "*/*/*"))
         template, included = http_routes_template(wired, values, api_unique_id, include_path)
         include = _include(scope, f"{INCLUDE_ID}{_count(stack, 'includes')}", template)
-        _includes(stack).append(include)
         for route in included:
             function = pending.functions[route.function]
             _included_routes(function)[route.route.key] = (include, route.logical_id)
@@ -401,7 +400,8 @@ when a stack's routes are flushed more than once); its construct is ``<stack>/De
 ``<stack>/Default/Default``... (:data:`INCLUDE_SCOPE_ID`)."""
 INCLUDE_SCOPE_ID = "Default"
 """The construct id of every routes include: the CDK leaves ``Default`` out of logical ids, so the
-resources kept in ``<stack>/Default/<id>`` have logical id ``<id>``."""
+resources kept in ``<stack>/Default/<id>`` have logical id ``<id>``. A stack's own construct
+``Default`` (a team's) holds the include below it."""
 _INCLUDED_BY = "_cora_included_by"
 _INCLUDED_ROUTES = "_cora_included_routes"
 _CDK_ALLOCATE_LOGICAL_ID = cdk.Stack._allocate_logical_id
@@ -487,19 +487,16 @@ def _path_below(function: StandardLambda, stack_path: tuple[str, ...]) -> tuple[
     return parts[len(stack_path) :]
 
 
-def _includes(stack: cdk.Stack) -> list[CfnInclude]:
-    """The stack's routes includes, in the order they were made."""
-    return kept(stack, "http routes includes", list)
-
-
 def _next_include_scope(stack: cdk.Stack, stack_path: tuple[str, ...]) -> tuple[Construct, tuple[str, ...]]:
-    """Where the stack's next routes include goes, and that scope's construct path: the stack for
-    the first, then the include before it. Every include is named ``Default``, an id the CDK
-    leaves out of logical ids, so an included resource's logical id is its own construct id."""
-    made = _includes(stack)
-    if not made:
-        return stack, stack_path
-    return made[-1], (*stack_path, *(INCLUDE_SCOPE_ID,) * len(made))
+    """Where the stack's next routes include goes, and that scope's construct path: the last of
+    the ``Default`` constructs below the stack (the includes made before, a team's construct of
+    that name), else the stack. Every include is named ``Default``, an id the CDK leaves out of
+    logical ids, so an included resource's logical id is its own construct id."""
+    scope: Construct = stack
+    path = stack_path
+    while (child := node_of(scope).try_find_child(INCLUDE_SCOPE_ID)) is not None:
+        scope, path = child, (*path, INCLUDE_SCOPE_ID)
+    return scope, path
 
 
 def _include(scope: Construct, logical_id: str, template: Mapping[str, Any]) -> CfnInclude:

@@ -51,12 +51,15 @@ def build(
     nested: bool = False,
     nested_stack: bool = False,
     stage: bool = False,
+    team_default: bool = False,
 ) -> dict[str, Any]:
     """The template of one stack (or of its nested stack) with the demo and status functions,
     their routes included or made one construct at a time (as before the include)."""
     app = new_app(outdir, project)
     stack = CoraStack(cdk.Stage(app, "Prod") if stage else app, "test-stack", app_kind="stack")
     routes = ApiRoutes(api_id_parameter="/t/api", authorizer_id_parameter="/t/auth")
+    if team_default:  # a team's own construct named Default in the stack
+        cdk.CfnResource(Construct(stack, "Default"), "Queue", type="AWS::SQS::Queue")
     scope: Construct = Construct(stack, "Group") if nested else stack
     if nested_stack:
         scope = cdk.NestedStack(stack, "Functions")
@@ -97,8 +100,14 @@ def without_paths(template: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "where",
-    [{}, {"nested": True}, {"nested_stack": True}, {"stage": True}],
-    ids=["in the stack", "in a construct of the stack", "in a nested stack", "in a stack of a stage"],
+    [{}, {"nested": True}, {"nested_stack": True}, {"stage": True}, {"team_default": True}],
+    ids=[
+        "in the stack",
+        "in a construct of the stack",
+        "in a nested stack",
+        "in a stack of a stage",
+        "beside a team construct named Default",
+    ],
 )
 def test_included_routes_are_the_resources_route_constructs_made(
     project: Path, tmp_path: Path, where: dict[str, bool]
@@ -113,11 +122,15 @@ def test_included_routes_are_the_resources_route_constructs_made(
     assert len(resources(included, "AWS::Lambda::Permission")) == 2
 
 
-def test_included_resources_record_their_construct_path(project: Path, tmp_path: Path) -> None:
-    template = build(project, tmp_path / "out", include=True)
+@pytest.mark.parametrize("team_default", [False, True], ids=["alone", "below a team construct named Default"])
+def test_included_resources_record_their_construct_path(
+    project: Path, tmp_path: Path, team_default: bool
+) -> None:
+    template = build(project, tmp_path / "out", include=True, team_default=team_default)
+    include = "/".join(["test-stack", *[INCLUDE_SCOPE_ID] * (2 if team_default else 1)])
     for kind in ("AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration", "AWS::Lambda::Permission"):
         for logical_id, resource in resources(template, kind).items():
-            assert resource["Metadata"]["aws:cdk:path"] == f"test-stack/{INCLUDE_SCOPE_ID}/{logical_id}"
+            assert resource["Metadata"]["aws:cdk:path"] == f"{include}/{logical_id}"
 
 
 def test_the_public_route_is_acknowledged_on_its_included_resource(project: Path, tmp_path: Path) -> None:
