@@ -83,16 +83,24 @@ def standard(project: Path, outdir: Path) -> None:
     app.synth()
 
 
-def standard_without_import_check(project: Path, outdir: Path) -> None:
-    """The same StandardLambda app with the import check (CORA-L9/L10) switched off."""
+@contextlib.contextmanager
+def import_check_replaced(replacement: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Iterator[None]:
+    """StandardLambda's import check (CORA-L9/L10) is ``replacement(the check)`` while the block
+    runs, and the check again after it."""
     from cora_constructs.functions import standard_lambda
 
     checked = standard_lambda.import_problems
-    standard_lambda.import_problems = lambda *args, **kwargs: []  # type: ignore[assignment]
+    standard_lambda.import_problems = replacement(checked)  # type: ignore[assignment]
     try:
-        standard(project, outdir)
+        yield
     finally:
         standard_lambda.import_problems = checked
+
+
+def standard_without_import_check(project: Path, outdir: Path) -> None:
+    """The same StandardLambda app with the import check (CORA-L9/L10) switched off."""
+    with import_check_replaced(lambda checked: lambda *args, **kwargs: []):
+        standard(project, outdir)
 
 
 def raw(project: Path, outdir: Path) -> None:
@@ -257,23 +265,20 @@ def cpu_seconds() -> float:
 @contextlib.contextmanager
 def import_check_timed() -> Iterator[list[float]]:
     """Seconds spent inside the import check (CORA-L9/L10) while the block runs, in ``[0]``."""
-    from cora_constructs.functions import standard_lambda
-
-    checked = standard_lambda.import_problems
     spent = [0.0]
 
-    def timed_check(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return checked(*args, **kwargs)
-        finally:
-            spent[0] += time.perf_counter() - start
+    def timing(checked: Callable[..., Any]) -> Callable[..., Any]:
+        def timed_check(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return checked(*args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - start
 
-    standard_lambda.import_problems = timed_check  # type: ignore[assignment]
-    try:
+        return timed_check
+
+    with import_check_replaced(timing):
         yield spent
-    finally:
-        standard_lambda.import_problems = checked
 
 
 def timed(build: Build, project: Path, outdir: Path) -> tuple[float, float]:
