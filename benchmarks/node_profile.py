@@ -113,14 +113,9 @@ def profile_variant(variant: str, functions: int, builds: int, folder: Path) -> 
     launcher.chmod(launcher.stat().st_mode | stat.S_IEXEC)
     env = {**os.environ, "JSII_NODE": str(launcher), "CDK_VALIDATION": "false"}
     env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    code = (
-        "import json, sys; sys.path.insert(0, sys.argv[1]);"
-        "from benchmarks.node_profile import build_and_mark;"
-        "print(json.dumps(build_and_mark(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), "
-        "__import__('pathlib').Path(sys.argv[5]))))"
-    )
+    command = [sys.executable, __file__, "--functions", str(functions), "--builds", str(builds)]
     out = subprocess.run(
-        [sys.executable, "-c", code, str(ROOT), variant, str(functions), str(builds), str(folder / _MARKS)],
+        [*command, "--one", variant, "--marks", str(folder / _MARKS)],
         env=env,
         check=True,
         capture_output=True,
@@ -149,7 +144,12 @@ def main() -> None:
     parser.add_argument("--builds", type=int, default=9)
     parser.add_argument("--skip", type=int, default=3, help="first builds of each process not counted")
     parser.add_argument("--top", type=int, default=20)
+    parser.add_argument("--one", choices=VARIANTS, help=argparse.SUPPRESS)  # a profiled process
+    parser.add_argument("--marks", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one:
+        print(json.dumps(build_and_mark(args.one, args.functions, args.builds, args.marks)))
+        return
     if args.skip >= args.builds:
         parser.error(f"--skip {args.skip} leaves no build of --builds {args.builds} to count")
     counted = args.builds - args.skip
