@@ -28,8 +28,9 @@ would be paid by whichever variant went first.
 
 - ``--json``: print the figures and ratios as one JSON object instead of the table.
 - ``--cold N``: also time N fresh processes per variant (alternating), each building the app
-  once, as ``cdk synth`` runs an app: Python's start, the imports, Node's start, the build, the
-  exit. Reported beside the warm rounds (``cold``), not part of the goal.
+  once, as ``cdk synth`` runs an app (``CDK_OUTDIR`` set, as the CLI sets it): Python's start,
+  the imports, Node's start, the build, the exit. Reported beside the warm rounds (``cold``),
+  not part of the goal.
 - ``--count-calls``: also build each variant once more while counting the jsii requests
   (round trips into Node), and report them per function, by kind and by target.
 - ``--profile FILE``: write a cProfile of one StandardLambda build at the largest size.
@@ -306,7 +307,8 @@ def measure_cold(project: Path, rounds: int, work: Path) -> dict[str, Any]:
         command = [sys.executable, __file__, "--one", name, "--project", str(project)]
         command += ["--outdir", str(outdir)]
         start = time.perf_counter()
-        subprocess.run(command, check=True, stdin=subprocess.DEVNULL, env=env)
+        # The CDK CLI runs an app with CDK_OUTDIR set (the library knows it runs in a synth).
+        subprocess.run(command, check=True, stdin=subprocess.DEVNULL, env={**env, "CDK_OUTDIR": str(outdir)})
         return time.perf_counter() - start
 
     for name in COLD_VARIANTS:

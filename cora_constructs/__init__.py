@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from cora_constructs.errors import CoraValidationError, Violation
+from cora_constructs.loading import bindings_loading
 
 if TYPE_CHECKING:
     from cora_constructs.apps import CoraApp, InfraApp, ModuleStack, StackApp
@@ -59,4 +60,6 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'cora_constructs' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    with bindings_loading():
+        loaded = importlib.import_module(module)
+    return getattr(loaded, name)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from cora_constructs.loading import bindings_loading
+
 if TYPE_CHECKING:
     from cora_constructs.apps.app import CoraApp, InfraApp, StackApp, main
     from cora_constructs.apps.discovery import ModuleLambda
@@ -29,4 +31,6 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'cora_constructs.apps' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    with bindings_loading():
+        loaded = importlib.import_module(module)
+    return getattr(loaded, name)

@@ -1,11 +1,15 @@
-"""bench_synth.py's direct timing of the import check."""
+"""bench_synth.py: the direct timing of the import check, and how a cold process is run."""
 
 from __future__ import annotations
 
+import subprocess
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from benchmarks import bench_synth
 from benchmarks.bench_synth import import_check_timed
 from cora_constructs.functions import standard_lambda
 
@@ -23,3 +27,23 @@ def test_the_time_inside_the_import_check_is_counted_and_the_check_restored(
         assert standard_lambda.import_problems is not slow_check
     assert spent[0] >= 0.02
     assert standard_lambda.import_problems is slow_check
+
+
+def test_a_cold_process_runs_as_the_cdk_cli_runs_an_app(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    runs: list[tuple[list[str], dict[str, str]]] = []
+
+    def run(command: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
+        runs.append((command, options["env"]))
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setattr(bench_synth.subprocess, "run", run)
+    result = bench_synth.measure_cold(tmp_path / "project", 1, tmp_path / "work")
+    assert set(result["all_s"]) == {"standard", "raw"}
+    assert len(runs) == 4  # one untimed process per variant (bytecode), then one round
+    for command, env in runs:
+        outdir = command[command.index("--outdir") + 1]
+        assert env["CDK_OUTDIR"] == outdir  # what the CDK CLI sets for the app's process
+        assert "PYTHONDONTWRITEBYTECODE" not in env

@@ -1,0 +1,102 @@
+"""In a CDK app process, the library's entry points load with the collector paused and freeze
+what they loaded; anywhere else nothing about the collector changes."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cora_constructs import loading
+from cora_constructs.loading import CDK_APP_ENV, bindings_loading
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# What the process reports after importing the reference app's entry point the way app.py does.
+_PROBE = """
+import gc, json, sys
+if sys.argv[1] == "off":
+    gc.disable()
+from cora_constructs.apps import main
+print(json.dumps({"frozen": gc.get_freeze_count(), "enabled": gc.isenabled(), "main": callable(main)}))
+"""
+
+
+def probe(*, cdk_app: bool, collector: str = "on") -> dict[str, object]:
+    env = {k: v for k, v in os.environ.items() if k != CDK_APP_ENV}
+    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    if cdk_app:
+        env[CDK_APP_ENV] = "cdk.out"
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, collector],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result: dict[str, object] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def test_a_cdk_app_process_freezes_the_loaded_bindings_and_collects_again() -> None:
+    result = probe(cdk_app=True)
+    assert result["main"] is True
+    assert result["enabled"] is True
+    # aws-cdk-lib's bindings and the library: well over 100,000 objects on every Python here.
+    assert isinstance(result["frozen"], int) and result["frozen"] > 50_000
+
+
+def test_any_other_process_keeps_the_collector_as_it_was() -> None:
+    result = probe(cdk_app=False)
+    assert result == {"frozen": 0, "enabled": True, "main": True}
+
+
+def test_a_collector_turned_off_by_the_app_stays_off_and_nothing_is_frozen() -> None:
+    result = probe(cdk_app=True, collector="off")
+    assert result == {"frozen": 0, "enabled": False, "main": True}
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """gc.freeze recorded instead of run (this test process keeps its collector as it is)."""
+    calls: list[bool] = []
+    monkeypatch.setattr(loading.gc, "freeze", lambda: calls.append(gc.isenabled()))
+    return calls
+
+
+def test_the_collector_runs_again_when_loading_fails(
+    monkeypatch: pytest.MonkeyPatch, frozen: list[bool]
+) -> None:
+    monkeypatch.setenv(CDK_APP_ENV, "cdk.out")
+    assert gc.isenabled()
+    with pytest.raises(ImportError), bindings_loading():
+        assert not gc.isenabled()
+        raise ImportError("a module that does not load")
+    assert gc.isenabled()
+    assert frozen == [False]  # frozen while still paused, then enabled
+
+
+def test_nested_loading_freezes_once_at_the_outer_end(
+    monkeypatch: pytest.MonkeyPatch, frozen: list[bool]
+) -> None:
+    monkeypatch.setenv(CDK_APP_ENV, "cdk.out")
+    with bindings_loading():
+        with bindings_loading():
+            assert not gc.isenabled()
+        assert not gc.isenabled() and frozen == []
+    assert gc.isenabled() and frozen == [False]
+
+
+def test_outside_a_cdk_app_process_nothing_is_paused(
+    monkeypatch: pytest.MonkeyPatch, frozen: list[bool]
+) -> None:
+    monkeypatch.delenv(CDK_APP_ENV, raising=False)
+    with bindings_loading():
+        assert gc.isenabled()
+    assert frozen == []
