@@ -9,8 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from cora_constructs.collector import bindings_loading
 from cora_constructs.errors import CoraValidationError, Violation
-from cora_constructs.loading import bindings_loading
 
 if TYPE_CHECKING:
     from cora_constructs.apps import CoraApp, InfraApp, ModuleStack, StackApp

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from cora_constructs.loading import bindings_loading
+from cora_constructs.collector import bindings_loading
 
 if TYPE_CHECKING:
     from cora_constructs.apps.app import CoraApp, InfraApp, StackApp, main

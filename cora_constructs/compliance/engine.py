@@ -3,12 +3,11 @@ finding at once, acknowledgements applied (plain JSON: no aws_cdk, no jsii)."""
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cora_constructs.collector import collector_paused
 from cora_constructs.compliance.acknowledgements import (
     REFUSED_FIX,
     REFUSED_RULE,
@@ -89,23 +88,6 @@ def check_templates(
     metadata the assembly does not hold (acknowledgements made on the app itself)."""
     with collector_paused():
         return run(load_templates(template_files, project_root, extra_metadata), rules)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused for a burst of allocation that makes no cycles
-    (parsed JSON, views, findings): the parse of an assembly's templates allocates enough
-    containers to trigger full collections, each walking every object of the process (in
-    ``cdk synth``, the whole construct tree). Reference counting still frees everything; the
-    collector runs again as before afterwards."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def run(assembly: AssemblyView, rules: Sequence[Rule] = RULES) -> ComplianceReport:

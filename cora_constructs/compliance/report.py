@@ -13,7 +13,8 @@ from collections.abc import Iterable, Sequence
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 
-from cora_constructs.compliance.engine import ComplianceReport, collector_paused
+from cora_constructs.collector import collector_paused
+from cora_constructs.compliance.engine import ComplianceReport
 from cora_constructs.compliance.model import Finding, Status
 
 REPORT_NAME = "cora-compliance-report"

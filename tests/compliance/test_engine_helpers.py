@@ -5,12 +5,10 @@ equivalents of the standard library (CORA-L5's source listing, the paused collec
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import Callable
 from pathlib import Path
 
 from cora_constructs.compliance.assembly import ResourceView, StackView
-from cora_constructs.compliance.engine import collector_paused
 from cora_constructs.compliance.model import Status
 from cora_constructs.compliance.rules import live_alias
 from cora_constructs.compliance.rules.code_hash_escape import source_files
@@ -171,25 +169,3 @@ class TestSourceFiles:
         folder.mkdir(parents=True)
         (folder / "x.py").write_text("x")
         assert source_files(folder) == []
-
-
-class TestCollectorPaused:
-    def test_paused_inside_and_enabled_again_after(self) -> None:
-        assert gc.isenabled()
-        with collector_paused():
-            assert not gc.isenabled()
-        assert gc.isenabled()
-
-    def test_enabled_again_after_an_error(self) -> None:
-        with contextlib.suppress(RuntimeError), collector_paused():
-            raise RuntimeError("boom")
-        assert gc.isenabled()
-
-    def test_a_collector_paused_by_the_caller_stays_paused(self) -> None:
-        gc.disable()
-        try:
-            with collector_paused():
-                assert not gc.isenabled()
-            assert not gc.isenabled()
-        finally:
-            gc.enable()

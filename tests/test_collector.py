@@ -1,8 +1,9 @@
-"""In a CDK app process, the library's entry points load with the collector paused and freeze
-what they loaded; anywhere else nothing about the collector changes."""
+"""The collector around the library's bursts: paused for the rule pack; in a CDK app process,
+paused while the entry points load and what they loaded frozen; anywhere else unchanged."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from cora_constructs import loading
-from cora_constructs.loading import CDK_APP_ENV, bindings_loading
+from cora_constructs import collector
+from cora_constructs.collector import CDK_APP_ENV, bindings_loading, collector_paused
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,7 +67,7 @@ def test_a_collector_turned_off_by_the_app_stays_off_and_nothing_is_frozen() -> 
 def frozen(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """gc.freeze recorded instead of run (this test process keeps its collector as it is)."""
     calls: list[bool] = []
-    monkeypatch.setattr(loading.gc, "freeze", lambda: calls.append(gc.isenabled()))
+    monkeypatch.setattr(collector.gc, "freeze", lambda: calls.append(gc.isenabled()))
     return calls
 
 
@@ -100,3 +101,35 @@ def test_outside_a_cdk_app_process_nothing_is_paused(
     with bindings_loading():
         assert gc.isenabled()
     assert frozen == []
+
+
+class TestCollectorPaused:
+    """The pause the rule pack runs in (and loading runs in, with freeze)."""
+
+    def test_paused_inside_and_enabled_again_after(self) -> None:
+        assert gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled()
+
+    def test_nothing_is_frozen_unless_asked(self, frozen: list[bool]) -> None:
+        with collector_paused():
+            pass
+        assert frozen == []
+        with collector_paused(freeze=True):
+            pass
+        assert frozen == [False] and gc.isenabled()
+
+    def test_enabled_again_after_an_error(self) -> None:
+        with contextlib.suppress(RuntimeError), collector_paused():
+            raise RuntimeError("boom")
+        assert gc.isenabled()
+
+    def test_a_collector_paused_by_the_caller_stays_paused(self) -> None:
+        gc.disable()
+        try:
+            with collector_paused():
+                assert not gc.isenabled()
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
