@@ -133,3 +133,19 @@ class TestCollectorPaused:
             assert not gc.isenabled()
         finally:
             gc.enable()
+
+
+def test_a_lazy_name_is_loaded_once(monkeypatch: pytest.MonkeyPatch, frozen: list[bool]) -> None:
+    import cora_constructs
+    import cora_constructs.apps
+
+    monkeypatch.setenv(CDK_APP_ENV, "cdk.out")
+    for package, name in ((cora_constructs, "OrgLayerRef"), (cora_constructs.apps, "ModuleLambda")):
+        kept = vars(package).pop(name, None)  # as if never looked up in this process
+        try:
+            first = getattr(package, name)
+            assert getattr(package, name) is first and vars(package)[name] is first
+        finally:
+            if kept is not None:
+                setattr(package, name, kept)
+    assert frozen == [False, False]  # one load (and freeze) per name, none for the second lookup

@@ -33,4 +33,6 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'cora_constructs.apps' has no attribute {name!r}")
     with bindings_loading():
         loaded = importlib.import_module(module)
-    return getattr(loaded, name)
+    value = getattr(loaded, name)
+    globals()[name] = value  # kept: the next lookup of the name does not come here again
+    return value
