@@ -6,10 +6,9 @@ The constructs are imported lazily, so pure modules (``cora_constructs.dependenc
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
-from cora_constructs.collector import bindings_loading
+from cora_constructs.collector import lazy_name
 from cora_constructs.errors import CoraValidationError, Violation
 
 if TYPE_CHECKING:
@@ -57,11 +56,4 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'cora_constructs' has no attribute {name!r}")
-    with bindings_loading():
-        loaded = importlib.import_module(module)
-    value = getattr(loaded, name)
-    globals()[name] = value  # kept: the next lookup of the name does not come here again
-    return value
+    return lazy_name(__name__, globals(), _LAZY, name)

@@ -5,10 +5,9 @@ Imported lazily: :mod:`cora_constructs.apps.discovery` loads without starting js
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
-from cora_constructs.collector import bindings_loading
+from cora_constructs.collector import lazy_name
 
 if TYPE_CHECKING:
     from cora_constructs.apps.app import CoraApp, InfraApp, StackApp, main
@@ -28,11 +27,4 @@ __all__ = ["CoraApp", "InfraApp", "ModuleLambda", "ModuleStack", "StackApp", "ma
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'cora_constructs.apps' has no attribute {name!r}")
-    with bindings_loading():
-        loaded = importlib.import_module(module)
-    value = getattr(loaded, name)
-    globals()[name] = value  # kept: the next lookup of the name does not come here again
-    return value
+    return lazy_name(__name__, globals(), _LAZY, name)
