@@ -37,6 +37,10 @@ would be paid by whichever variant went first.
 - ``--function-kb N``: each function folder also holds N KiB of data (a JSON file), as real
   functions carry vendored code: both variants hash and stage it (raw CDK in Node, StandardLambda
   in Python, in its prefetch thread). Default: none (each folder holds its handler only).
+- ``--raw-without-creation-traces``: raw CDK's app also gets what ``CoraApp`` sets in a Python
+  app (context ``aws:cdk:disable-creation-stack-traces``: no construct creation stack traces,
+  which hold none of a Python app's frames; :mod:`cora_constructs.creation_traces`). The ratio
+  then shows what the rest of the standard app costs against raw CDK tuned the same way.
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ from benchmarks.jsii_calls import Calls, counting
 from benchmarks.synthetic_project import modules_of, write_project
 from cora_constructs import defaults
 from cora_constructs.apps.discovery import discover_module_lambdas, group_by_module
+from cora_constructs.creation_traces import CREATION_TRACES_OFF
 from tests.cdk_helpers import new_app
 
 
@@ -104,8 +109,12 @@ def standard_without_import_check(project: Path, outdir: Path) -> None:
         standard(project, outdir)
 
 
+RAW_CONTEXT: dict[str, object] = {}
+"""Extra context of raw CDK's app (``--raw-without-creation-traces``)."""
+
+
 def raw(project: Path, outdir: Path) -> None:
-    app = new_app(outdir, project, app="stack")
+    app = new_app(outdir, project, app="stack", **RAW_CONTEXT)
     api_stack = cdk.Stack(app, "raw-api")
     api = apigw.HttpApi(api_stack, "HttpApi", create_default_stage=True)
     # What OrgHttpApi gives the stage: JSON access logs to a log group, default throttling.
@@ -306,6 +315,8 @@ def measure_cold(project: Path, rounds: int, work: Path) -> dict[str, Any]:
     def run(name: str, outdir: Path) -> float:
         command = [sys.executable, __file__, "--one", name, "--project", str(project)]
         command += ["--outdir", str(outdir)]
+        if RAW_CONTEXT:
+            command.append("--raw-without-creation-traces")
         start = time.perf_counter()
         # The CDK CLI runs an app with CDK_OUTDIR set (the library knows it runs in a synth).
         subprocess.run(command, check=True, stdin=subprocess.DEVNULL, env={**env, "CDK_OUTDIR": str(outdir)})
@@ -455,10 +466,17 @@ def main() -> None:
         "--warmup", type=int, default=1, help="untimed builds of each variant per size (default: 1)"
     )
     parser.add_argument("--cold", type=int, default=0, help="also time N fresh processes per variant")
+    parser.add_argument(
+        "--raw-without-creation-traces",
+        action="store_true",
+        help="raw CDK's app also records no construct creation stack traces, as CoraApp sets",
+    )
     parser.add_argument("--one", choices=COLD_VARIANTS, help=argparse.SUPPRESS)  # a --cold process
     parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--outdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.raw_without_creation_traces:
+        RAW_CONTEXT[CREATION_TRACES_OFF] = True
     if args.one:
         dict(VARIANTS)[args.one](args.project, args.outdir)
         return
@@ -480,10 +498,19 @@ def main() -> None:
     if args.json:
         print(
             json.dumps(
-                {"goal_ratio": 1.00, "aim_ratio": 0.85, "goal_import_check": 1.05, "sizes": results}, indent=2
+                {
+                    "goal_ratio": 1.00,
+                    "aim_ratio": 0.85,
+                    "goal_import_check": 1.05,
+                    "raw_context": RAW_CONTEXT,
+                    "sizes": results,
+                },
+                indent=2,
             )
         )
     else:
+        if RAW_CONTEXT:
+            print(f"raw CDK's app also gets context {RAW_CONTEXT} (--raw-without-creation-traces)")
         print_table(results)
 
 

@@ -13,6 +13,7 @@ or, with a module of its own resources::
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -28,6 +29,7 @@ from cora_constructs.apps.module import ModuleStack
 from cora_constructs.apps.settings import AppSettings
 from cora_constructs.compliance.aws_packs import acknowledge_org_exceptions
 from cora_constructs.compliance.plugin import CoraComplianceError, check_after_synth
+from cora_constructs.creation_traces import CREATION_TRACES_OFF, turn_creation_traces_off
 from cora_constructs.errors import CoraValidationError, Violation
 from cora_constructs.functions import prefetch
 from cora_constructs.functions.packaging import checker_for
@@ -204,6 +206,7 @@ class CoraApp:
         if settings_problems:
             raise CoraValidationError(settings_problems)
         remember_app_context(app, context if isinstance(context, Mapping) else {})
+        _creation_traces_off_unless_useful(app, context if isinstance(context, Mapping) else {})
         self.apps: tuple[str, ...] = defaults.APP_KINDS if which in (None, "", "both") else (str(which),)
         self.stacks: list[cdk.Stack] = []
         self.infra: InfraApp | None = None
@@ -231,6 +234,19 @@ class CoraApp:
             [fn for module in (self.stack.modules.values() if self.stack else ()) for fn in module.functions],
             authorizers=[self.infra.stack.authorizer] if self.infra else [],
         )
+
+
+def _creation_traces_off_unless_useful(app: cdk.App, context: Mapping[str, object]) -> None:
+    """No creation stack trace for each construct when it would hold none of the app's frames
+    (:mod:`cora_constructs.creation_traces`). Context can only be set on an app with no
+    construct yet: an app that made some before the CoraApp keeps the CDK's default."""
+    if not turn_creation_traces_off(context, os.environ):
+        return
+    try:
+        node_of(app).set_context(CREATION_TRACES_OFF, True)
+    except RuntimeError as error:  # the app's error, as jsii raises it
+        if "after children have been added" not in str(error):
+            raise
 
 
 def check_app_settings(context: Mapping[str, object]) -> SettingsReport:

@@ -11,6 +11,7 @@ import pytest
 
 from benchmarks import bench_synth
 from benchmarks.bench_synth import import_check_timed
+from cora_constructs.creation_traces import CREATION_TRACES_OFF
 from cora_constructs.functions import standard_lambda
 
 
@@ -47,3 +48,33 @@ def test_a_cold_process_runs_as_the_cdk_cli_runs_an_app(
         outdir = command[command.index("--outdir") + 1]
         assert env["CDK_OUTDIR"] == outdir  # what the CDK CLI sets for the app's process
         assert "PYTHONDONTWRITEBYTECODE" not in env
+
+
+def test_raw_cdk_can_get_what_the_cora_app_sets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    made: dict[str, object] = {}
+
+    class MadeError(Exception):
+        pass
+
+    def new_app(outdir: Path, project: Path, **context: object) -> None:
+        made.update(context)
+        raise MadeError
+
+    monkeypatch.setattr(bench_synth, "new_app", new_app)
+    with pytest.raises(MadeError):
+        bench_synth.raw(tmp_path, tmp_path / "out")
+    assert made == {"app": "stack"}  # raw CDK as a team writes it
+    monkeypatch.setitem(bench_synth.RAW_CONTEXT, CREATION_TRACES_OFF, True)
+    with pytest.raises(MadeError):
+        bench_synth.raw(tmp_path, tmp_path / "out")
+    assert made == {"app": "stack", CREATION_TRACES_OFF: True}
+
+    commands: list[list[str]] = []
+
+    def run(command: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(bench_synth.subprocess, "run", run)
+    bench_synth.measure_cold(tmp_path / "project", 1, tmp_path / "work")
+    assert all("--raw-without-creation-traces" in command for command in commands)
