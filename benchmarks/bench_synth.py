@@ -13,9 +13,13 @@ goes first); the best round of each is compared. Goal: standard / raw at most 1.
 for). The median of the rounds' own ratios (each round's standard over the same round's raw) is
 reported beside it: one lucky round moves the best-of ratio, not the paired one. A third
 variant is the same StandardLambda app with the import check switched off: the check's goal is
-standard / unchecked at most 1.05. The check is also timed directly in the StandardLambda rounds
-(the seconds each build spends inside it): ``import_check_ratio_direct`` is the median of
-build / (build - check), a figure the two apps' round-to-round noise does not move.
+a synth at most 1.05 times the synth without it. The check is also timed directly in the
+StandardLambda rounds (the seconds each build spends inside it): ``import_check_ratio_direct``
+is the median of build / (build - check), ``import_check_ratio_direct_max`` the largest, figures
+the two apps' round-to-round noise does not move. The goal is judged on the largest: the A/B
+ratio (standard / unchecked, ``import_check_ratio``) compares two apps whose builds differ by
+less than the spread of either's rounds (up to 10% on this project's machine once the check
+cost 0.4 ms of a 200 ms build), so it is printed beside it, not judged.
 
 Each round is timed on the wall clock (the goal) and in CPU seconds of this process plus the
 jsii Node process (steadier on a shared machine). Caches by content are cleared before every
@@ -370,6 +374,7 @@ def measure(
                 checks.append(spent[0])
     best = {name: min(values) for name, values in walls.items()}
     best_cpu = {name: min(values) for name, values in cpus.items()}
+    direct = [wall / (wall - check) for wall, check in zip(walls["standard"], checks, strict=True)]
     result: dict[str, Any] = {
         "functions": size,
         "function_kb": function_kb,
@@ -384,9 +389,8 @@ def measure(
         "paired_ratio": paired_ratio(walls["standard"], walls["raw"]),
         "paired_import_check_ratio": paired_ratio(walls["standard"], walls["unchecked"]),
         "import_check_s": checks,
-        "import_check_ratio_direct": statistics.median(
-            wall / (wall - check) for wall, check in zip(walls["standard"], checks, strict=True)
-        ),
+        "import_check_ratio_direct": statistics.median(direct),
+        "import_check_ratio_direct_max": max(direct),
     }
     if cold:
         result["cold"] = measure_cold(project, cold, work / f"cold-{size}")
@@ -418,6 +422,10 @@ def profile(size: int, work: Path, path: Path) -> None:
     profiler.dump_stats(str(path))
 
 
+IMPORT_CHECK_GOAL_FIGURE = "import_check_ratio_direct_max"
+"""The figure the import check's goal (at most 1.05) is judged on (see the module's docstring)."""
+
+
 def print_table(results: list[dict[str, Any]]) -> None:
     print(
         f"{'functions':>9}  {'standard s':>10}  {'no-import-check s':>17}  {'raw s':>8}  "
@@ -427,13 +435,13 @@ def print_table(results: list[dict[str, Any]]) -> None:
     for r in results:
         best = r["best_s"]
         verdict = "ok" if r["ratio"] <= 1.00 else "OVER"
-        check_verdict = "ok" if r["import_check_ratio"] <= 1.05 else "OVER"
+        check_verdict = "ok" if r[IMPORT_CHECK_GOAL_FIGURE] <= 1.05 else "OVER"
         print(
             f"{r['functions']:>9}  {best['standard']:>10.2f}  {best['unchecked']:>17.2f}  "
             f"{best['raw']:>8.2f}  {r['ratio']:>6.2f}  {verdict:<12}  {r['ratio_cpu']:>9.2f}  "
             f"{r['paired_ratio']:>6.2f}  "
-            f"{r['import_check_ratio']:>12.3f}  {check_verdict} (timed directly: "
-            f"{r['import_check_ratio_direct']:.3f})"
+            f"{r[IMPORT_CHECK_GOAL_FIGURE]:>12.3f}  {check_verdict} (timed directly, largest of the "
+            f"rounds; A/B against the app without it: {r['import_check_ratio']:.3f})"
         )
     for r in results:
         if "cold" in r:
@@ -502,6 +510,7 @@ def main() -> None:
                     "goal_ratio": 1.00,
                     "aim_ratio": 0.85,
                     "goal_import_check": 1.05,
+                    "import_check_goal_figure": IMPORT_CHECK_GOAL_FIGURE,
                     "raw_context": RAW_CONTEXT,
                     "sizes": results,
                 },
