@@ -12,8 +12,8 @@ this project's machine (benchmarks/README.md, "Issue 18, ninth pass").
 So :class:`~cora_constructs.apps.CoraApp` turns them off (context
 ``aws:cdk:disable-creation-stack-traces``) when they would hold nothing, and only then:
 
-- a team that sets the context key itself (``cdk.json``, ``-c``, ``cdk.App(context=...)``), to
-  either value, keeps its choice;
+- a team that sets the context key itself (in ``cdk.json``'s context or ``cdk.App(context=...)``;
+  the CDK CLI refuses ``aws:`` keys given with ``-c``), to either value, keeps its choice;
 - with host stack traces on (``JSII_HOST_STACK_TRACES``, ``cdk --debug``) the traces show where
   the app made each construct, and are kept;
 - with ``CDK_DEBUG`` set the CDK records them whatever the context says.
