@@ -188,12 +188,13 @@ class CoraApp:
 
     def __init__(self, app: cdk.App, **stack_app_options: Any) -> None:
         # Every cora:* setting first, all at once: a bad one must fail here, never deep in jsii.
-        context = node_of(app).get_all_context()
-        self.settings_report = check_app_settings(context if isinstance(context, Mapping) else {})
+        found = node_of(app).get_all_context()
+        context: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        self.settings_report = check_app_settings(context)
         for warning in self.settings_report.warnings:
             print(f"cora: warning: {warning}", file=sys.stderr)
         settings_problems = list(self.settings_report.errors)
-        which = context.get(defaults.CONTEXT_APP) if isinstance(context, Mapping) else None
+        which = context.get(defaults.CONTEXT_APP)
         if which not in (None, "", "both", *defaults.APP_KINDS):
             settings_problems.append(
                 Violation(
@@ -205,8 +206,8 @@ class CoraApp:
             )
         if settings_problems:
             raise CoraValidationError(settings_problems)
-        remember_app_context(app, context if isinstance(context, Mapping) else {})
-        _creation_traces_off_unless_useful(app, context if isinstance(context, Mapping) else {})
+        remember_app_context(app, context)
+        _creation_traces_off_unless_useful(app, context)
         self.apps: tuple[str, ...] = defaults.APP_KINDS if which in (None, "", "both") else (str(which),)
         self.stacks: list[cdk.Stack] = []
         self.infra: InfraApp | None = None
