@@ -31,7 +31,9 @@ HOST_TRACES_ENV = "JSII_HOST_STACK_TRACES"
 
 
 def host_traces_on(environ: Mapping[str, str]) -> bool:
-    """Whether jsii sends Python's frames with each call (as jsii's runtime reads the variable)."""
+    """Whether jsii sends Python's frames with each call: ``1``, ``true`` or ``yes`` in any case,
+    as jsii's runtime reads the variable, and also with spaces around it, which jsii does not
+    accept (such a value keeps the traces, which then hold nothing)."""
     return environ.get(HOST_TRACES_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
