@@ -44,6 +44,19 @@ def read_templates(assembly_dir: Path) -> dict[str, dict[str, Any]]:
     return templates
 
 
+def construct_metadata(assembly_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """Construct path -> metadata entries, of every stack of a cloud assembly (each artifact's
+    inline metadata and its ``additionalMetadataFile``)."""
+    manifest = json.loads((assembly_dir / "manifest.json").read_text())
+    entries: dict[str, list[dict[str, Any]]] = {}
+    for artifact in manifest["artifacts"].values():
+        entries.update(artifact.get("metadata", {}))
+        extra = artifact.get("additionalMetadataFile")
+        if extra:
+            entries.update(json.loads((assembly_dir / extra).read_text()))
+    return entries
+
+
 def normalise(template: dict[str, Any]) -> Any:
     """The template with asset hashes and version hashes replaced, so snapshots do not churn."""
     text = json.dumps(template, indent=1, sort_keys=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from cora_constructs.apps.app import _creation_traces_off_unless_useful
 from cora_constructs.creation_traces import CREATION_TRACES_OFF, host_traces_on, turn_creation_traces_off
+from tests.cdk_helpers import construct_metadata
 from tests.conftest import Synthesized
 
 CREATION_STACK = "aws:cdk:creationStack"
@@ -42,15 +42,7 @@ def test_host_traces_read_as_jsii_reads_them() -> None:
 
 def metadata_types(outdir: Path) -> Counter[str]:
     """Entry types of every stack's construct metadata in a cloud assembly."""
-    manifest = json.loads((outdir / "manifest.json").read_text())
-    found: Counter[str] = Counter()
-    for artifact in manifest["artifacts"].values():
-        entries = dict(artifact.get("metadata", {}))
-        extra = artifact.get("additionalMetadataFile")
-        if extra:
-            entries.update(json.loads((outdir / extra).read_text()))
-        found.update(entry["type"] for per_path in entries.values() for entry in per_path)
-    return found
+    return Counter(entry["type"] for entries in construct_metadata(outdir).values() for entry in entries)
 
 
 @pytest.mark.synth

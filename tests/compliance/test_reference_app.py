@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from cora_constructs.compliance import aws_packs
 from cora_constructs.compliance.engine import check_assembly
-from tests.cdk_helpers import ROOT
+from tests.cdk_helpers import ROOT, construct_metadata
 from tests.compliance.conftest import NaggedApp
 from tests.conftest import Synthesized
 
@@ -31,17 +30,11 @@ ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
 
 def acknowledgements(cdk_out: Path) -> dict[str, dict[str, str]]:
     """Construct path -> {acknowledged id: reason}, from every stack's metadata in the assembly."""
-    manifest = json.loads((cdk_out / "manifest.json").read_text())
     found: dict[str, dict[str, str]] = {}
-    for artifact in manifest["artifacts"].values():
-        entries: dict[str, list[dict[str, Any]]] = dict(artifact.get("metadata", {}))
-        extra = artifact.get("additionalMetadataFile")
-        if extra:
-            entries.update(json.loads((cdk_out / extra).read_text()))
-        for path, items in entries.items():
-            for item in items:
-                if item["type"] == ACKNOWLEDGED:
-                    found.setdefault(path.lstrip("/"), {}).update(item["data"])
+    for path, items in construct_metadata(cdk_out).items():
+        for item in items:
+            if item["type"] == ACKNOWLEDGED:
+                found.setdefault(path.lstrip("/"), {}).update(item["data"])
     return found
 
 
