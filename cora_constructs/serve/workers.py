@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import glob
 import importlib.util
 import json
 import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -369,6 +370,16 @@ class FunctionPool:
         finally:
             await self._release(worker, keep)
 
+    def forget_bytecode(self, sources: Iterable[Path]) -> None:
+        """Remove the workers' cached bytecode of ``sources`` (edited files), so the next worker
+        compiles them again: see :func:`cached_bytecode`."""
+        if self.pycache_dir is None:
+            return
+        for source in sources:
+            for cached in cached_bytecode(self.pycache_dir, source):
+                with contextlib.suppress(OSError):
+                    cached.unlink()
+
     async def restart(self) -> None:
         """Retire every worker: the next invocation starts a fresh one (new code)."""
         async with self.available:
@@ -382,6 +393,24 @@ class FunctionPool:
     async def close(self) -> None:
         await self.restart()
         await asyncio.gather(*self.stopping, return_exceptions=True)
+
+
+def cached_bytecode(pycache_dir: Path, source: Path) -> list[Path]:
+    """The bytecode files of module ``source`` in a ``pycache_prefix`` cache (any interpreter,
+    any optimisation level), under the path as given and as resolved.
+
+    Python trusts a cached ``.pyc`` while its source has the size and the whole second of
+    modification time the ``.pyc`` recorded, so an edit that keeps the file's size within the
+    second it was compiled (a formatter rewriting quotes on save, a quick second save) would
+    run the code from before it; dropping the file's bytecode on each edit makes the worker
+    compile what is there."""
+    if source.suffix != ".py":
+        return []
+    found: list[Path] = []
+    for path in dict.fromkeys((source.absolute(), source.resolve())):
+        folder = pycache_dir / path.parent.relative_to(path.anchor)
+        found += sorted(folder.glob(f"{glob.escape(path.stem)}.*.pyc"))
+    return found
 
 
 def function_arn(function: LambdaFunction, region: str = "us-east-1", account: str = "123456789012") -> str:

@@ -153,3 +153,49 @@ def test_results_are_marshalled_as_lambdas_runtime_does(tmp_path: Path) -> None:
     assert (
         bad.outcome == "error" and bad.error is not None and bad.error["errorType"] == "Runtime.MarshalError"
     )
+
+
+def test_an_edit_within_the_second_of_the_cached_bytecode_reaches_the_next_worker(tmp_path: Path) -> None:
+    import asyncio
+    import os
+
+    pool = pool_for(tmp_path, "VERSION = 1\ndef lambda_handler(event, context):\n    return VERSION\n")
+    pool.pycache_dir = tmp_path / "pycache"
+    source = pool.function.code_dir / "lambda_function.py"
+    compiled = source.stat()
+
+    def edit(version: int) -> None:
+        # The same size and the same modification time as the compiled source: what Python's
+        # bytecode check sees of an edit made within the second it was compiled.
+        source.write_text(f"VERSION = {version}\ndef lambda_handler(event, context):\n    return VERSION\n")
+        os.utime(source, ns=(compiled.st_atime_ns, compiled.st_mtime_ns))
+
+    async def scenario() -> list[str | None]:
+        try:
+            payloads = [(await pool.invoke({}, request_id="r1", timeout_s=5)).payload]
+            assert workers.cached_bytecode(pool.pycache_dir, source)  # compiled into our cache
+            edit(2)
+            await pool.restart()
+            payloads.append((await pool.invoke({}, request_id="r2", timeout_s=5)).payload)
+            edit(3)
+            pool.forget_bytecode([source])
+            await pool.restart()
+            payloads.append((await pool.invoke({}, request_id="r3", timeout_s=5)).payload)
+            return payloads
+        finally:
+            await pool.close()
+
+    # Restarted alone, the worker runs the stale bytecode; with the edit's bytecode dropped, the edit.
+    assert asyncio.run(scenario()) == ["1", "1", "3"]
+    assert pool.pycache_dir is not None and workers.cached_bytecode(pool.pycache_dir, source)
+
+
+def test_cached_bytecode_is_found_for_python_sources_only(tmp_path: Path) -> None:
+    source = tmp_path / "code" / "a[1].py"
+    folder = tmp_path / "cache" / source.parent.relative_to(source.anchor)
+    folder.mkdir(parents=True)
+    for name in ("a[1].cpython-311.pyc", "a[1].cpython-313.opt-1.pyc", "a[1]x.cpython-311.pyc", "b.pyc"):
+        (folder / name).touch()
+    found = workers.cached_bytecode(tmp_path / "cache", source)
+    assert [path.name for path in found] == ["a[1].cpython-311.pyc", "a[1].cpython-313.opt-1.pyc"]
+    assert workers.cached_bytecode(tmp_path / "cache", source.with_suffix(".json")) == []
