@@ -1,6 +1,7 @@
 """What the engine computes once instead of once per resource (resources by type, per-stack and
 per-view memos, CORA-L4's index of versions, aliases and integrations) and its faster
-equivalents of the standard library (CORA-L5's source listing, the paused collector)."""
+equivalents of the standard library (CORA-L5's source listing; the paused collector is tested in
+tests/test_collector.py)."""
 
 from __future__ import annotations
 
