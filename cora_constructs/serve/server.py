@@ -332,7 +332,7 @@ async def watch_loop(service: Service) -> None:
             if current != service.watched[name]:
                 changed = sorted(set(current.items()) ^ set(service.watched[name].items()))
                 service.watched[name] = current
-                pool.forget_bytecode(Path(path) for path, _ in changed)
+                pool.forget_bytecode({Path(path) for path, _ in changed})  # an edited file: old and new mtime
                 await pool.restart()
                 first = Path(changed[0][0]).name if changed else "a file"
                 service.log(f"reloaded {name} ({first} changed)")
